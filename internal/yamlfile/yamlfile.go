@@ -179,6 +179,7 @@ func convert(file string, err error, doc *Doc) error {
 			pos.Col = doc.keyColumn(pos.Line, sm[1])
 		} else if sm := cannotRe.FindStringSubmatch(m); sm != nil {
 			m = fmt.Sprintf("expected %s, found %s %q", goTypeWord(sm[3]), sm[1], sm[2])
+			pos.Col = doc.valueColumn(pos.Line, sm[2])
 		}
 		list = append(list, &Error{Pos: pos, Msg: m})
 	}
@@ -189,6 +190,16 @@ func convert(file string, err error, doc *Doc) error {
 func (d *Doc) keyColumn(line int, name string) int {
 	for p, n := range d.pos {
 		if strings.HasSuffix(p, "#key") && n.Line == line && n.Value == name {
+			return n.Column
+		}
+	}
+	return 0
+}
+
+// valueColumn finds the column of a scalar value on line, for type errors.
+func (d *Doc) valueColumn(line int, value string) int {
+	for p, n := range d.pos {
+		if !strings.HasSuffix(p, "#key") && n.Kind == yaml.ScalarNode && n.Line == line && n.Value == value {
 			return n.Column
 		}
 	}

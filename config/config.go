@@ -1,0 +1,162 @@
+// Package config loads Alaya's one configuration file. Loading is strict (unknown keys fail with
+// file:line:col), defaults are filled in, every value can be overridden from the environment
+// (ALAYA_ plus the YAML path in upper snake case, e.g. ALAYA_PAGERDUTY_FROM), and the result is
+// validated before any process starts. Secrets are read from files or the environment and have a
+// type that never prints its value.
+package config
+
+import (
+	"fmt"
+	"os"
+	"path/filepath"
+	"time"
+
+	"github.com/alaya-sre/alaya/internal/yamlfile"
+)
+
+// Config is the whole configuration of a receiver and a worker.
+type Config struct {
+	Log       Log       `yaml:"log"`
+	NATS      NATS      `yaml:"nats"`
+	Receiver  Receiver  `yaml:"receiver"`
+	Worker    Worker    `yaml:"worker"`
+	PagerDuty PagerDuty `yaml:"pagerduty"`
+	Evidence  Evidence  `yaml:"evidence"`
+	Safety    Safety    `yaml:"safety"`
+
+	file string
+}
+
+// Log configures the JSON logger.
+type Log struct {
+	Level string `yaml:"level"` // debug, info, warn, error
+}
+
+// NATS says where the queue and run state live.
+type NATS struct {
+	URLs        []string      `yaml:"urls"`
+	Embedded    bool          `yaml:"embedded"`  // run an in-process JetStream server (small setups, demo)
+	StoreDir    string        `yaml:"store_dir"` // for the embedded server
+	Stream      string        `yaml:"stream"`
+	Duplicates  time.Duration `yaml:"duplicates"`  // JetStream de-duplication window for webhook ids
+	Credentials string        `yaml:"credentials"` // NATS .creds file
+}
+
+// Receiver is the HTTP side: webhooks, the approval page, health and metrics.
+type Receiver struct {
+	Listen             string        `yaml:"listen"`
+	PublicURL          string        `yaml:"public_url"` // how people reach the receiver, for links in notes
+	WebhookSecrets     []Secret      `yaml:"webhook_secrets"`
+	WebhookSecretsFile string        `yaml:"webhook_secrets_file"` // one secret a line; several during rotation
+	AlertmanagerToken  Secret        `yaml:"alertmanager_token"`
+	PublishTimeout     time.Duration `yaml:"publish_timeout"`
+	TrustedProxies     []string      `yaml:"trusted_proxies"` // CIDRs allowed to assert IdentityHeader
+	IdentityHeader     string        `yaml:"identity_header"`
+	LinkKey            Secret        `yaml:"link_key"` // signs evidence and approval links
+	LinkKeyFile        string        `yaml:"link_key_file"`
+}
+
+// Worker runs runbooks.
+type Worker struct {
+	Listen      string        `yaml:"listen"` // health and metrics
+	Runbooks    string        `yaml:"runbooks"`
+	Inventory   string        `yaml:"inventory"`
+	Concurrency int           `yaml:"concurrency"` // events handled at once
+	AckWait     time.Duration `yaml:"ack_wait"`
+	MaxDeliver  int           `yaml:"max_deliver"`
+}
+
+// PagerDuty is the REST API Alaya reads incidents from and writes notes to. With no token the
+// worker keeps notes locally (the embedded default).
+type PagerDuty struct {
+	APIURL    string `yaml:"api_url"`
+	Token     Secret `yaml:"token"`
+	TokenFile string `yaml:"token_file"`
+	From      string `yaml:"from"` // email of the PagerDuty user notes are posted as
+}
+
+// Evidence chooses where evidence is stored: S3 when bucket is set, otherwise a directory.
+type Evidence struct {
+	Dir       string        `yaml:"dir"`
+	Bucket    string        `yaml:"bucket"`
+	Prefix    string        `yaml:"prefix"`
+	Region    string        `yaml:"region"`
+	Endpoint  string        `yaml:"endpoint"`   // S3-compatible servers
+	PathStyle bool          `yaml:"path_style"` // S3-compatible servers
+	LinkTTL   time.Duration `yaml:"link_ttl"`
+}
+
+// Safety holds the switches that take effect between steps.
+type Safety struct {
+	DryRun     bool `yaml:"dry_run"`
+	KillSwitch bool `yaml:"kill_switch"`
+}
+
+// File is the path the config was loaded from ("" for defaults).
+func (c *Config) File() string { return c.file }
+
+// Load reads path (if not empty), applies environment overrides from getenv, fills defaults and
+// validates. Relative paths in the file are resolved against the file's directory.
+func Load(path string, getenv func(string) string) (*Config, error) {
+	c := &Config{file: path}
+	var doc *yamlfile.Doc
+	if path != "" {
+		data, err := os.ReadFile(path)
+		if err != nil {
+			return nil, fmt.Errorf("config: %w", err)
+		}
+		if doc, err = yamlfile.Decode(path, data, c); err != nil {
+			return nil, err
+		}
+	}
+	if err := applyEnv(c, getenv); err != nil {
+		return nil, err
+	}
+	c.defaults()
+	c.resolvePaths()
+	if err := c.readSecrets(); err != nil {
+		return nil, err
+	}
+	return c, c.validate(doc)
+}
+
+func (c *Config) resolvePaths() {
+	if c.file == "" {
+		return
+	}
+	dir := filepath.Dir(c.file)
+	for _, p := range []*string{
+		&c.NATS.StoreDir, &c.NATS.Credentials, &c.Receiver.WebhookSecretsFile, &c.Receiver.LinkKeyFile,
+		&c.Worker.Runbooks, &c.Worker.Inventory, &c.PagerDuty.TokenFile, &c.Evidence.Dir,
+	} {
+		if *p != "" && !filepath.IsAbs(*p) {
+			*p = filepath.Join(dir, *p)
+		}
+	}
+}
+
+func (c *Config) defaults() {
+	setDefault(&c.Log.Level, "info")
+	setDefault(&c.NATS.Stream, "ALAYA_EVENTS")
+	setDefault(&c.NATS.Duplicates, 2*time.Hour)
+	if len(c.NATS.URLs) == 0 && !c.NATS.Embedded {
+		c.NATS.URLs = []string{"nats://127.0.0.1:4222"}
+	}
+	setDefault(&c.Receiver.Listen, ":8080")
+	setDefault(&c.Receiver.PublishTimeout, 3*time.Second)
+	setDefault(&c.Receiver.IdentityHeader, "X-Forwarded-Email")
+	setDefault(&c.Worker.Listen, ":9090")
+	setDefault(&c.Worker.Concurrency, 4)
+	setDefault(&c.Worker.AckWait, 30*time.Second)
+	setDefault(&c.Worker.MaxDeliver, 20)
+	setDefault(&c.PagerDuty.APIURL, "https://api.pagerduty.com")
+	setDefault(&c.Evidence.LinkTTL, 7*24*time.Hour)
+	setDefault(&c.Evidence.Region, "us-east-1")
+}
+
+func setDefault[T comparable](p *T, v T) {
+	var zero T
+	if *p == zero {
+		*p = v
+	}
+}

@@ -1,0 +1,64 @@
+package config
+
+import (
+	"net/mail"
+	"net/netip"
+	"net/url"
+
+	"github.com/alaya-sre/alaya/internal/yamlfile"
+)
+
+// validate checks the loaded config. Problems found in the file point at their line; problems
+// in values that came from defaults or the environment point at the file itself.
+func (c *Config) validate(doc *yamlfile.Doc) error {
+	var errs yamlfile.List
+	at := func(path string) yamlfile.Pos {
+		if doc == nil {
+			return yamlfile.Pos{File: "config"}
+		}
+		return doc.Pos(path)
+	}
+	switch c.Log.Level {
+	case "debug", "info", "warn", "error":
+	default:
+		errs.Add(at("log.level"), "log.level %q: expected debug, info, warn or error", c.Log.Level)
+	}
+	for i, u := range c.NATS.URLs {
+		if _, err := url.Parse(u); err != nil || u == "" {
+			errs.Add(at("nats.urls"), "nats.urls[%d] %q is not a URL", i, u)
+		}
+	}
+	if c.Receiver.PublicURL != "" {
+		if u, err := url.Parse(c.Receiver.PublicURL); err != nil || u.Scheme == "" || u.Host == "" {
+			errs.Add(at("receiver.public_url"), "receiver.public_url %q: expected an absolute URL such as https://alaya.example.com", c.Receiver.PublicURL)
+		}
+	}
+	for _, p := range c.Receiver.TrustedProxies {
+		if _, err := netip.ParsePrefix(p); err != nil {
+			errs.Add(at("receiver.trusted_proxies"), "receiver.trusted_proxies: %q is not a CIDR such as 10.0.0.0/8", p)
+		}
+	}
+	if c.PagerDuty.Token != "" {
+		if _, err := mail.ParseAddress(c.PagerDuty.From); err != nil {
+			errs.Add(at("pagerduty.from"), "pagerduty.from %q: PagerDuty notes need the email of a PagerDuty user", c.PagerDuty.From)
+		}
+	}
+	if c.Evidence.Bucket == "" && c.Evidence.Dir == "" {
+		errs.Add(at("evidence"), "evidence: set bucket (S3) or dir (local directory)")
+	}
+	if c.Worker.Concurrency < 1 {
+		errs.Add(at("worker.concurrency"), "worker.concurrency must be at least 1")
+	}
+	return errs.Err()
+}
+
+// TrustedProxyPrefixes returns receiver.trusted_proxies parsed; validate has checked them.
+func (c *Config) TrustedProxyPrefixes() []netip.Prefix {
+	var out []netip.Prefix
+	for _, p := range c.Receiver.TrustedProxies {
+		if pfx, err := netip.ParsePrefix(p); err == nil {
+			out = append(out, pfx)
+		}
+	}
+	return out
+}

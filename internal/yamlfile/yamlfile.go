@@ -51,7 +51,9 @@ func Errorf(pos Pos, format string, args ...any) *Error {
 type List []*Error
 
 // Add appends a problem.
-func (l *List) Add(pos Pos, format string, args ...any) { *l = append(*l, Errorf(pos, format, args...)) }
+func (l *List) Add(pos Pos, format string, args ...any) {
+	*l = append(*l, Errorf(pos, format, args...))
+}
 
 // Err returns nil for an empty list and otherwise an error whose text is one problem a line.
 func (l List) Err() error {

@@ -1,0 +1,165 @@
+package approval
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/nats-io/nats.go/jetstream"
+)
+
+// maxCASAttempts bounds Decide's read-check-update loop. A request changes state once, so a
+// second mismatch already means someone else decided; the bound only guards against a bug.
+const maxCASAttempts = 5
+
+// Decide moves a pending request to a final state with compare-and-swap on the entry's
+// revision, so that of two workers deciding at once (or a webhook replayed after the first
+// decision) exactly one wins. The loser gets the request as it now stands and a Refusal
+// wrapping ErrAlreadyDecided. An approval must carry the stored plan hash (ErrPlanChanged)
+// and arrive before the gate expires (ErrExpired); those refusals change nothing.
+func (s *Store) Decide(ctx context.Context, incident, code string, d Decision) (*Request, error) {
+	if !d.State.Final() || d.State == "" {
+		return nil, fmt.Errorf("decide approval: %q is not a decision", d.State)
+	}
+	if d.At.IsZero() {
+		d.At = s.now()
+	}
+	for range maxCASAttempts {
+		r, rev, err := s.Get(ctx, incident, code)
+		if err != nil {
+			return nil, err
+		}
+		if r.State.Final() {
+			return r, refuse(ErrAlreadyDecided, r, "%s", describeDecision(r))
+		}
+		if err := checkDecision(r, d); err != nil {
+			return r, err
+		}
+		apply(r, d)
+		err = s.update(ctx, r, rev)
+		if errors.Is(err, jetstream.ErrKeyRevisionMismatch) {
+			continue // someone else wrote first; re-read and let the state speak
+		}
+		if err != nil {
+			return nil, err
+		}
+		return r, nil
+	}
+	return nil, fmt.Errorf("decide approval %s: revision kept changing", code)
+}
+
+// checkDecision refuses decisions that must not be written even on a pending request.
+func checkDecision(r *Request, d Decision) error {
+	if d.PlanHash != "" && d.PlanHash != r.PlanHash {
+		return refuse(ErrPlanChanged, r, "the plan was hashed %s when shown, the decision is for %s", short(r.PlanHash), short(d.PlanHash))
+	}
+	switch d.State {
+	case StateApproved:
+		if d.PlanHash == "" {
+			return refuse(ErrPlanChanged, r, "an approval must name the plan hash it approves")
+		}
+		fallthrough
+	case StateRejected:
+		if r.Expired(d.At) {
+			return refuse(ErrExpired, r, "the gate expired at %s", r.Expires.UTC().Format(time.RFC3339))
+		}
+	case StateExpired:
+		if !r.Expired(d.At) {
+			return fmt.Errorf("decide approval %s: not due until %s", r.Code, r.Expires.UTC().Format(time.RFC3339))
+		}
+	}
+	return nil
+}
+
+func apply(r *Request, d Decision) {
+	r.State = d.State
+	r.DecidedBy = d.By
+	r.DecidedByName = d.ByName
+	r.DecidedAt = d.At
+	r.Reason = d.Reason
+}
+
+func (s *Store) update(ctx context.Context, r *Request, rev uint64) error {
+	data, err := json.Marshal(r)
+	if err != nil {
+		return fmt.Errorf("update approval: %w", err)
+	}
+	if _, err := s.kv.Update(ctx, key(r.Incident, r.Code), data, rev); err != nil {
+		return fmt.Errorf("update approval %s: %w", r.Code, err)
+	}
+	return nil
+}
+
+// CancelIncident cancels every pending gate of the incident (it was resolved) and returns the
+// ones this call cancelled, so that exactly one caller reports each.
+func (s *Store) CancelIncident(ctx context.Context, incident, reason string) ([]*Request, error) {
+	pending, err := s.Pending(ctx, incident)
+	if err != nil {
+		return nil, err
+	}
+	var out []*Request
+	var errs []error
+	for _, p := range pending {
+		r, err := s.Decide(ctx, incident, p.Code, Decision{State: StateCancelled, Reason: reason})
+		switch {
+		case errors.Is(err, ErrNotPending):
+		case err != nil:
+			errs = append(errs, err)
+		default:
+			out = append(out, r)
+		}
+	}
+	return out, errors.Join(errs...)
+}
+
+// ExpireDue moves every pending request whose time is up to expired and returns the ones this
+// call expired, so that the caller (any worker, on a ticker) reports each exactly once.
+func (s *Store) ExpireDue(ctx context.Context) ([]*Request, error) {
+	entries, err := s.scan(ctx, ">")
+	if err != nil {
+		return nil, err
+	}
+	now := s.now()
+	var out []*Request
+	var errs []error
+	for _, e := range entries {
+		if e.req.State != StatePending || !e.req.Expired(now) {
+			continue
+		}
+		d := Decision{State: StateExpired, At: now, Reason: "no decision before " + e.req.Expires.UTC().Format(time.RFC3339)}
+		r, err := s.Decide(ctx, e.req.Incident, e.req.Code, d)
+		switch {
+		case errors.Is(err, ErrNotPending):
+		case err != nil:
+			errs = append(errs, err)
+		default:
+			out = append(out, r)
+		}
+	}
+	return out, errors.Join(errs...)
+}
+
+// describeDecision says who decided what, for a loser's refusal note.
+func describeDecision(r *Request) string {
+	who := r.DecidedByName
+	if who == "" {
+		who = r.DecidedBy
+	}
+	s := string(r.State)
+	if who != "" {
+		s += " by " + who
+	}
+	if !r.DecidedAt.IsZero() {
+		s += " at " + r.DecidedAt.UTC().Format(time.RFC3339)
+	}
+	return s
+}
+
+func short(h string) string {
+	if len(h) > 12 {
+		return h[:12]
+	}
+	return h
+}

@@ -1,0 +1,181 @@
+package approval
+
+import (
+	"context"
+	"encoding/base64"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"regexp"
+	"time"
+
+	"github.com/nats-io/nats.go/jetstream"
+)
+
+// Store keeps approval requests in a JetStream KeyValue bucket, one entry per gate under
+// "<incident>.<code>", JSON-encoded. The entry's revision is the lock: every change is an
+// Update against the revision that was read.
+type Store struct {
+	kv  jetstream.KeyValue
+	now func() time.Time
+}
+
+// NewStore wraps a bucket (the queue package creates "alaya_approvals"). now is the clock
+// used for creation, decisions and expiry; nil means time.Now.
+func NewStore(kv jetstream.KeyValue, now func() time.Time) *Store {
+	if now == nil {
+		now = time.Now
+	}
+	return &Store{kv: kv, now: now}
+}
+
+// maxCodeAttempts bounds Create's retries on a code collision, which at 31^6 codes per
+// incident is a formality.
+const maxCodeAttempts = 5
+
+// Create stores a new pending request. When r.Code is empty it picks one with NewCode (and
+// picks again on a collision); a caller-chosen code that exists fails with ErrExists. Created
+// and Expires default to now and now+DefaultExpiry; State is set to pending.
+func (s *Store) Create(ctx context.Context, r *Request) error {
+	if r.Incident == "" {
+		return errors.New("create approval: empty incident")
+	}
+	s.fillDefaults(r)
+	chosen := r.Code != ""
+	for range maxCodeAttempts {
+		if !chosen {
+			code, err := NewCode()
+			if err != nil {
+				return fmt.Errorf("create approval: %w", err)
+			}
+			r.Code = code
+		}
+		err := s.create(ctx, r)
+		if !errors.Is(err, ErrExists) || chosen {
+			return err
+		}
+	}
+	return fmt.Errorf("create approval: %w after %d attempts", ErrExists, maxCodeAttempts)
+}
+
+func (s *Store) fillDefaults(r *Request) {
+	if r.Created.IsZero() {
+		r.Created = s.now()
+	}
+	if r.Expires.IsZero() {
+		r.Expires = r.Created.Add(DefaultExpiry)
+	}
+	r.State = StatePending
+}
+
+func (s *Store) create(ctx context.Context, r *Request) error {
+	code, ok := NormalizeCode(r.Code)
+	if !ok {
+		return fmt.Errorf("create approval: malformed code %q", r.Code)
+	}
+	r.Code = code
+	data, err := json.Marshal(r)
+	if err != nil {
+		return fmt.Errorf("create approval: %w", err)
+	}
+	if _, err := s.kv.Create(ctx, key(r.Incident, code), data); err != nil {
+		if errors.Is(err, jetstream.ErrKeyExists) {
+			return fmt.Errorf("create approval %s: %w", code, ErrExists)
+		}
+		return fmt.Errorf("create approval: %w", err)
+	}
+	return nil
+}
+
+// Get returns the request and the revision it was read at. An unknown or malformed code gives
+// ErrNotFound.
+func (s *Store) Get(ctx context.Context, incident, code string) (*Request, uint64, error) {
+	c, ok := NormalizeCode(code)
+	if !ok {
+		return nil, 0, fmt.Errorf("get approval: %w", ErrNotFound)
+	}
+	e, err := s.kv.Get(ctx, key(incident, c))
+	if errors.Is(err, jetstream.ErrKeyNotFound) {
+		return nil, 0, fmt.Errorf("get approval %s: %w", c, ErrNotFound)
+	}
+	if err != nil {
+		return nil, 0, fmt.Errorf("get approval: %w", err)
+	}
+	r, err := decode(e.Value())
+	if err != nil {
+		return nil, 0, err
+	}
+	return r, e.Revision(), nil
+}
+
+// Pending returns the incident's requests that wait for a decision, oldest first.
+func (s *Store) Pending(ctx context.Context, incident string) ([]*Request, error) {
+	entries, err := s.scan(ctx, incidentPrefix(incident)+".*")
+	if err != nil {
+		return nil, err
+	}
+	var out []*Request
+	for _, e := range entries {
+		if e.req.State == StatePending {
+			out = append(out, e.req)
+		}
+	}
+	return out, nil
+}
+
+// entry is a request with the revision it was read at.
+type entry struct {
+	req *Request
+	rev uint64
+}
+
+// scan reads the current value of every key matching filter. A watcher delivers the initial
+// values then a nil marker, so one round trip replaces a Keys plus a Get per key.
+func (s *Store) scan(ctx context.Context, filter string) ([]entry, error) {
+	w, err := s.kv.Watch(ctx, filter, jetstream.IgnoreDeletes())
+	if err != nil {
+		return nil, fmt.Errorf("scan approvals: %w", err)
+	}
+	defer func() { _ = w.Stop() }()
+	var out []entry
+	for {
+		select {
+		case <-ctx.Done():
+			return nil, fmt.Errorf("scan approvals: %w", ctx.Err())
+		case e, ok := <-w.Updates():
+			if !ok {
+				return nil, errors.New("scan approvals: watcher closed")
+			}
+			if e == nil {
+				return out, nil
+			}
+			r, err := decode(e.Value())
+			if err != nil {
+				return nil, err
+			}
+			out = append(out, entry{req: r, rev: e.Revision()})
+		}
+	}
+}
+
+func decode(data []byte) (*Request, error) {
+	var r Request
+	if err := json.Unmarshal(data, &r); err != nil {
+		return nil, fmt.Errorf("decode approval: %w", err)
+	}
+	return &r, nil
+}
+
+// plainID is what a KV key token may hold as is; PagerDuty ids always match.
+var plainID = regexp.MustCompile(`^[A-Za-z0-9_-]+$`)
+
+// incidentPrefix makes any incident id safe as one key token. Ids from other sources (an
+// Alertmanager group key) are base64url-encoded behind "=", which no plain id starts with.
+func incidentPrefix(incident string) string {
+	if plainID.MatchString(incident) {
+		return incident
+	}
+	return "=" + base64.RawURLEncoding.EncodeToString([]byte(incident))
+}
+
+func key(incident, code string) string { return incidentPrefix(incident) + "." + code }

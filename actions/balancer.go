@@ -103,7 +103,7 @@ func intParam(p map[string]string, key string, def int) (int, error) {
 // checkCapacity is the capacity guard: it refuses a detach that would leave fewer healthy
 // members than required, before anything is touched. It returns the states it read, for the
 // outcome's detail.
-func checkCapacity(ctx context.Context, b Balancer, p LBParams) (string, error) {
+func checkCapacity(ctx context.Context, b Balancer, who string, p LBParams) (string, error) {
 	ms, err := b.Members(ctx, p.Member.Pool)
 	if err != nil {
 		return "", err
@@ -127,7 +127,7 @@ func checkCapacity(ctx context.Context, b Balancer, p LBParams) (string, error) 
 	}
 	if remain < p.MinHealthy {
 		return "", refusef("refusing to detach %s: %d of %d would remain healthy, runbook requires %d",
-			p.Member.Name, remain, len(ms), p.MinHealthy)
+			who, remain, len(ms), p.MinHealthy)
 	}
-	return fmt.Sprintf("before detach: %d of %d healthy, %s was %s", healthy, len(ms), p.Member.Name, found.State), nil
+	return fmt.Sprintf("before detach: %d of %d healthy, %s was %s", healthy, len(ms), who, found.State), nil
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strings"
 )
 
 // LBDetach takes p.Member out of its load balancer on behalf of host, after the capacity guard
@@ -12,12 +13,13 @@ import (
 func LBDetach(ctx context.Context, b Balancer, host string, p LBParams) (Outcome, error) {
 	o := begin(KindLBDetach, host)
 	o.Pool, o.Member = p.Member.Pool, p.Member.String()
-	before, err := checkCapacity(ctx, b, p)
+	who, pool := label(host, p.Member), ShortPool(p.Member.Pool)
+	before, err := checkCapacity(ctx, b, who, p)
 	if err != nil {
 		if errors.Is(err, ErrRefused) {
 			return o.finish(err, "%s", err.Error())
 		}
-		return o.finish(err, "could not check capacity of %s before detaching %s", p.Member.Pool, o.Member)
+		return o.finish(err, "could not check capacity of %s before detaching %s", pool, who)
 	}
 	o.note("%s", before)
 	o.ran(fmt.Sprintf("detach %s from %s", o.Member, p.Member.Pool))
@@ -27,9 +29,9 @@ func LBDetach(ctx context.Context, b Balancer, host string, p LBParams) (Outcome
 		o.note("%s", detail)
 	}
 	if err != nil {
-		return o.finish(err, "detaching %s from %s failed; it may be out of rotation", o.Member, p.Member.Pool)
+		return o.finish(err, "detaching %s from %s failed; it may be out of rotation", who, pool)
 	}
-	return o.finish(nil, "detached %s from %s", o.Member, p.Member.Pool)
+	return o.finish(nil, "detached %s from %s", who, pool)
 }
 
 // LBAttach puts p.Member back into its load balancer and waits until it is healthy. If that
@@ -37,6 +39,7 @@ func LBDetach(ctx context.Context, b Balancer, host string, p LBParams) (Outcome
 func LBAttach(ctx context.Context, b Balancer, host string, p LBParams) (Outcome, error) {
 	o := begin(KindLBAttach, host)
 	o.Pool, o.Member = p.Member.Pool, p.Member.String()
+	who, pool := label(host, p.Member), ShortPool(p.Member.Pool)
 	o.ran(fmt.Sprintf("attach %s to %s", o.Member, p.Member.Pool))
 	detail, err := b.Attach(ctx, p.Member)
 	if detail != "" {
@@ -44,9 +47,9 @@ func LBAttach(ctx context.Context, b Balancer, host string, p LBParams) (Outcome
 	}
 	if err != nil {
 		o.StillDetached = true
-		return o.finish(err, "attaching %s to %s failed; it is still out of rotation", o.Member, p.Member.Pool)
+		return o.finish(err, "attaching %s to %s failed; it is still out of rotation", who, pool)
 	}
-	return o.finish(nil, "attached %s to %s, healthy", o.Member, p.Member.Pool)
+	return o.finish(nil, "attached %s to %s, healthy", who, pool)
 }
 
 // StillDetached returns, from a run's outcomes in execution order, the detaches that no later
@@ -82,5 +85,27 @@ func StillDetached(outcomes []Outcome) []Outcome {
 // DetachedLine is the incident line for a member left out of rotation.
 func DetachedLine(o Outcome) string {
 	return fmt.Sprintf("⚠ %s is STILL DETACHED from %s (since %s, step %s on %s): attach it when safe",
-		o.Member, o.Pool, o.Started.UTC().Format("15:04:05Z"), o.Step, o.Host)
+		o.Member, ShortPool(o.Pool), o.Started.UTC().Format("15:04:05Z"), o.Step, o.Host)
+}
+
+// label names a member for people: the host, with the provider's id when that differs
+// ("app-3 (i-0abc)").
+func label(host string, m Member) string {
+	if m.Name == host || host == "" {
+		return m.String()
+	}
+	return host + " (" + m.String() + ")"
+}
+
+// ShortPool shortens an ELBv2 target group ARN to "targetgroup/NAME" for phone-sized lines;
+// other pool names are returned unchanged.
+func ShortPool(pool string) string {
+	if !strings.HasPrefix(pool, "arn:") {
+		return pool
+	}
+	res := pool[strings.LastIndex(pool, ":")+1:]
+	if parts := strings.Split(res, "/"); len(parts) == 3 {
+		return parts[0] + "/" + parts[1]
+	}
+	return res
 }

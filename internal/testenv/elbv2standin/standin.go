@@ -33,11 +33,11 @@ type Server struct {
 }
 
 type target struct {
-	id       string
-	port     int32
-	state    string // initial, healthy, unhealthy, draining
-	since    time.Time
-	held     bool
+	id    string
+	port  int32
+	state string // initial, healthy, unhealthy, draining
+	since time.Time
+	held  bool
 }
 
 // Start serves the stand-in until the test ends.

@@ -1,0 +1,268 @@
+package runbooks
+
+import (
+	"errors"
+	"fmt"
+	"reflect"
+	"strconv"
+	"strings"
+	"unicode/utf8"
+
+	"github.com/expr-lang/expr/vm"
+)
+
+// ErrNUL means an interpolated value held a NUL byte. A shell argument cannot carry one (the
+// kernel's argv is NUL-terminated), and dropping it silently would run something other than
+// what the data said, so the plan is refused instead.
+var ErrNUL = errors.New("value contains a NUL byte, which cannot be passed to a command")
+
+// template is a command or parameter template: literal text with {{ expr }} interpolations.
+type template struct {
+	src   string
+	parts []part
+}
+
+// part is literal text, or an expression (prog != nil) starting at offset in the source.
+type part struct {
+	text   string
+	prog   *vm.Program
+	src    string
+	offset int // byte offset of the expression source within the template
+}
+
+// splitTemplate cuts src into literal and {{ expr }} parts. A "}}" inside a quoted string in
+// the expression does not end it, so map literals and strings holding braces work.
+func splitTemplate(src string) ([]part, *exprError) {
+	var parts []part
+	rest, base := src, 0
+	for {
+		i := strings.Index(rest, "{{")
+		if i < 0 {
+			if j := strings.Index(rest, "}}"); j >= 0 {
+				return nil, templateError(src, base+j, `"}}" without an opening "{{"`)
+			}
+			if rest != "" {
+				parts = append(parts, part{text: rest})
+			}
+			return parts, nil
+		}
+		if i > 0 {
+			parts = append(parts, part{text: rest[:i]})
+		}
+		end := closing(rest[i+2:])
+		if end < 0 {
+			return nil, templateError(src, base+i, `"{{" without a closing "}}"`)
+		}
+		inner := rest[i+2 : i+2+end]
+		if strings.TrimSpace(inner) == "" {
+			return nil, templateError(src, base+i, "empty {{ }}")
+		}
+		parts = append(parts, part{src: inner, offset: base + i + 2})
+		base += i + 2 + end + 2
+		rest = rest[i+2+end+2:]
+	}
+}
+
+// closing finds the "}}" that ends an expression, skipping quoted strings.
+func closing(s string) int {
+	var quote byte
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		switch {
+		case quote != 0 && c == '\\':
+			i++
+		case quote != 0 && c == quote:
+			quote = 0
+		case quote != 0:
+		case c == '"' || c == '\'' || c == '`':
+			quote = c
+		case c == '}' && i+1 < len(s) && s[i+1] == '}':
+			return i
+		}
+	}
+	return -1
+}
+
+func templateError(src string, byteOffset int, msg string) *exprError {
+	line, col := lineCol(src, utf8.RuneCountInString(src[:byteOffset]))
+	return &exprError{Line: line, Col: col, Msg: msg}
+}
+
+// compileTemplate compiles every interpolation against env. Errors carry their position within
+// src, so the loader can point into the YAML.
+func compileTemplate(src string, envZero any, params map[string]any) (*template, *exprError) {
+	parts, perr := splitTemplate(src)
+	if perr != nil {
+		return nil, perr
+	}
+	for i := range parts {
+		p := &parts[i]
+		if p.src == "" {
+			continue
+		}
+		prog, err := compileExpr(p.src, envZero, params)
+		if err == nil {
+			err = renderable(prog)
+		}
+		if err != nil {
+			return nil, shift(src, p.offset, err)
+		}
+		p.prog = prog
+	}
+	return &template{src: src, parts: parts}, nil
+}
+
+// shift moves an error inside one interpolation to its place in the whole template.
+func shift(src string, offset int, err error) *exprError {
+	ee, ok := err.(*exprError)
+	if !ok {
+		ee = &exprError{Line: 1, Msg: err.Error()}
+	}
+	line, col := lineCol(src, utf8.RuneCountInString(src[:offset]))
+	if ee.Line <= 1 {
+		return &exprError{Line: line, Col: col + ee.Col, Msg: ee.Msg}
+	}
+	return &exprError{Line: line + ee.Line - 1, Col: ee.Col, Msg: ee.Msg}
+}
+
+// renderable refuses, at load, expressions whose type can never be a shell word.
+func renderable(prog *vm.Program) error {
+	t := prog.Node().Type()
+	if t == nil {
+		return nil
+	}
+	switch t.Kind() {
+	case reflect.Map, reflect.Struct, reflect.Func, reflect.Chan:
+		return &exprError{Line: 1, Msg: fmt.Sprintf("cannot interpolate a %s; pick a field or an element", kindWord(t))}
+	}
+	return nil
+}
+
+func kindWord(t reflect.Type) string {
+	if t.Kind() == reflect.Map {
+		return "map"
+	}
+	return t.Kind().String()
+}
+
+// isStatic reports whether the template has no interpolation.
+func (t *template) isStatic() bool {
+	for _, p := range t.parts {
+		if p.prog != nil {
+			return false
+		}
+	}
+	return true
+}
+
+// render produces a shell command: literal text as written, every interpolated value quoted.
+func (t *template) render(machine *vm.VM, env any) (string, error) {
+	var b strings.Builder
+	for _, p := range t.parts {
+		if p.prog == nil {
+			b.WriteString(p.text)
+			continue
+		}
+		words, err := t.words(machine, p, env)
+		if err != nil {
+			return "", err
+		}
+		for i, w := range words {
+			if i > 0 {
+				b.WriteByte(' ')
+			}
+			b.WriteString(Quote(w))
+		}
+	}
+	return b.String(), nil
+}
+
+// renderValue produces a plain value (an action parameter, a path): no shell is involved, so
+// nothing is quoted, and a list is refused because a parameter is one value.
+func (t *template) renderValue(machine *vm.VM, env any) (string, error) {
+	var b strings.Builder
+	for _, p := range t.parts {
+		if p.prog == nil {
+			b.WriteString(p.text)
+			continue
+		}
+		words, err := t.words(machine, p, env)
+		if err != nil {
+			return "", err
+		}
+		if len(words) != 1 {
+			return "", fmt.Errorf("{{%s}} gave %d values where one is needed", p.src, len(words))
+		}
+		b.WriteString(words[0])
+	}
+	return b.String(), nil
+}
+
+func (t *template) words(machine *vm.VM, p part, env any) ([]string, error) {
+	out, err := machine.Run(p.prog, env)
+	if err != nil {
+		return nil, fmt.Errorf("{{%s}}: %s", p.src, oneLine(err))
+	}
+	words, err := toWords(out)
+	if err != nil {
+		return nil, fmt.Errorf("{{%s}}: %w", p.src, err)
+	}
+	for _, w := range words {
+		if strings.IndexByte(w, 0) >= 0 {
+			return nil, fmt.Errorf("{{%s}}: %w", p.src, ErrNUL)
+		}
+	}
+	return words, nil
+}
+
+// toWords turns a value into shell words: a list gives one word per element.
+func toWords(v any) ([]string, error) {
+	switch v := v.(type) {
+	case nil:
+		return []string{""}, nil
+	case string:
+		return []string{v}, nil
+	case []string:
+		return v, nil
+	case []any:
+		out := make([]string, 0, len(v))
+		for _, e := range v {
+			s, err := scalarWord(e)
+			if err != nil {
+				return nil, err
+			}
+			out = append(out, s)
+		}
+		return out, nil
+	}
+	s, err := scalarWord(v)
+	return []string{s}, err
+}
+
+func scalarWord(v any) (string, error) {
+	switch v := v.(type) {
+	case nil:
+		return "", nil
+	case string:
+		return v, nil
+	case bool:
+		return strconv.FormatBool(v), nil
+	case int:
+		return strconv.Itoa(v), nil
+	case int64:
+		return strconv.FormatInt(v, 10), nil
+	case float64:
+		return strconv.FormatFloat(v, 'f', -1, 64), nil
+	case fmt.Stringer:
+		return v.String(), nil
+	}
+	return "", fmt.Errorf("cannot interpolate a %T", v)
+}
+
+// Quote makes s one shell word that the shell takes literally, whatever it holds: it is
+// wrapped in single quotes, inside which nothing is special, and each single quote in s is
+// written as '\” (close, escaped quote, reopen). Every value is quoted, even a plain word, so
+// no reader has to decide whether quoting was needed. s must not hold a NUL byte.
+func Quote(s string) string {
+	return "'" + strings.ReplaceAll(s, "'", `'\''`) + "'"
+}

@@ -1,0 +1,143 @@
+package page_test
+
+import (
+	"context"
+	"errors"
+	"net/http"
+	"net/netip"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/alaya-sre/alaya/approval"
+	"github.com/alaya-sre/alaya/approval/internal/approvaltest"
+	"github.com/alaya-sre/alaya/approval/page"
+	"github.com/alaya-sre/alaya/incident"
+)
+
+// fakePublisher records events and, like JetStream's duplicate window, stores an id once.
+type fakePublisher struct {
+	mu     sync.Mutex
+	events []*incident.Event
+	seen   map[string]bool
+	err    error
+}
+
+func (p *fakePublisher) Publish(_ context.Context, ev *incident.Event) (uint64, bool, error) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.err != nil {
+		return 0, false, p.err
+	}
+	if p.seen == nil {
+		p.seen = map[string]bool{}
+	}
+	if p.seen[ev.ID] {
+		return uint64(len(p.events)), true, nil
+	}
+	p.seen[ev.ID] = true
+	p.events = append(p.events, ev)
+	return uint64(len(p.events)), false, nil
+}
+
+func (p *fakePublisher) Events() []*incident.Event {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return append([]*incident.Event(nil), p.events...)
+}
+
+type fakeOnCall map[string][]string
+
+func (f fakeOnCall) OnCallUserIDs(_ context.Context, ep string) ([]string, error) { return f[ep], nil }
+
+type fakeDir []approval.User
+
+func (d fakeDir) User(_ context.Context, id string) (approval.User, error) {
+	for _, u := range d {
+		if u.ID == id {
+			return u, nil
+		}
+	}
+	return approval.User{}, errors.New("no such user")
+}
+
+func (d fakeDir) UserByEmail(_ context.Context, email string) (approval.User, error) {
+	for _, u := range d {
+		if u.Email == email {
+			return u, nil
+		}
+	}
+	return approval.User{}, errors.New("no such user")
+}
+
+type fakeIncidents map[string]*incident.Incident
+
+func (f fakeIncidents) Incident(_ context.Context, id string) (*incident.Incident, error) {
+	inc, ok := f[id]
+	if !ok {
+		return nil, errors.New("no such incident")
+	}
+	c := *inc
+	return &c, nil
+}
+
+var (
+	_ page.Publisher     = (*fakePublisher)(nil)
+	_ page.Incidents     = fakeIncidents(nil)
+	_ approval.OnCall    = fakeOnCall(nil)
+	_ approval.Directory = fakeDir(nil)
+	_ page.Requests      = (*approval.Store)(nil)
+)
+
+var testKey = []byte("test-page-key-not-a-secret")
+
+// planText is incident data on purpose: the page must show it as text, never run it.
+const planText = "1. heap_dump app on app-3.prod ($(reboot))\n2. lb_detach app-3 from be_app\n3. restart app.service\n4. lb_attach app-3\n<script>alert('x')</script>"
+
+type fixture struct {
+	store *approval.Store
+	pub   *fakePublisher
+	incs  fakeIncidents
+	req   *approval.Request
+	h     http.Handler
+}
+
+// newFixture stores one pending gate on incident Q1PAGE and builds the page handler with
+// 127.0.0.1 as the trusted proxy. now is the page's and the store's clock.
+func newFixture(t *testing.T, now func() time.Time) *fixture {
+	t.Helper()
+	f := &fixture{store: approval.NewStore(approvaltest.NewKV(t), now), pub: &fakePublisher{}}
+	f.req = &approval.Request{
+		Incident: "Q1PAGE", IncidentTitle: "app-3: OutOfMemoryError", IncidentURL: "https://example.pagerduty.com/incidents/Q1PAGE",
+		Run: "run-1", Runbook: "jvm-oom", RunbookVersion: "9f3c2ab", Gate: "restart",
+		PlanHash: "sha256:6b1f0c9d2e", PlanText: planText, Targets: []string{"app-3.prod"},
+		EvidenceLinks: []approval.Link{{Title: "app-3 diagnostics", URL: "https://evidence.example.com/Q1PAGE/run-1"}, {Title: "bad", URL: "javascript:alert(1)"}},
+	}
+	ctx, cancel := context.WithTimeout(t.Context(), 10*time.Second)
+	defer cancel()
+	if err := f.store.Create(ctx, f.req); err != nil {
+		t.Fatal(err)
+	}
+	f.incs = fakeIncidents{"Q1PAGE": {ID: "Q1PAGE", Status: incident.StatusTriggered, EscalationPolicy: incident.Ref{ID: "PEP"}}}
+	policy := &approval.Policy{
+		OnCall: fakeOnCall{"PEP": {"PONCALL"}},
+		Dir: fakeDir{
+			{ID: "PONCALL", Name: "Ada On-Call", Email: "oncall@example.com"},
+			{ID: "PDEV", Name: "Dev Eloper", Email: "dev@example.com"},
+		},
+		SelfUserID: "PALAYA",
+	}
+	f.h = page.Handler(f.store, policy, page.Config{
+		Key:               testKey,
+		TrustedProxyCIDRs: []netip.Prefix{netip.MustParsePrefix("127.0.0.1/32")},
+		Publisher:         f.pub,
+		Incidents:         f.incs,
+		Now:               now,
+	})
+	return f
+}
+
+// url is the page's path with its signed token, as a note would link it.
+func (f *fixture) url() string {
+	return page.URL("", testKey, f.req.Incident, f.req.Code)
+}

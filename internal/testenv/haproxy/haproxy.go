@@ -18,6 +18,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/alaya-sre/alaya/internal/testenv"
 )
 
 // Proxy is a running HAProxy with its backend servers.
@@ -30,13 +32,27 @@ type Proxy struct {
 	client   *http.Client
 }
 
+// Option changes what Start builds.
+type Option func(*options)
+
+type options struct{ socketUser string }
+
+// SocketUser makes the admin socket owned by user (mode 600) in a directory anyone may
+// traverse, so that an SSH login as that user can reach it with direct-streamlocal, as on a
+// real load balancer where the operations account owns the socket.
+func SocketUser(user string) Option { return func(o *options) { o.socketUser = user } }
+
 // Start runs haproxy with a backend of n servers named app-1..app-n. It skips the test when
 // haproxy is missing, unless CI is set.
-func Start(tb testing.TB, n int) *Proxy {
+func Start(tb testing.TB, n int, opts ...Option) *Proxy {
 	tb.Helper()
+	var o options
+	for _, opt := range opts {
+		opt(&o)
+	}
 	bin, err := exec.LookPath("haproxy")
-	require(tb, "haproxy (apt-get install -y haproxy)", err == nil)
-	dir := tb.TempDir()
+	testenv.Require(tb, "haproxy (apt-get install -y haproxy)", err == nil)
+	dir := tempDir(tb)
 	p := &Proxy{Socket: filepath.Join(dir, "admin.sock"), Backend: "app",
 		client: &http.Client{Timeout: 5 * time.Second, Transport: &http.Transport{DisableKeepAlives: true}}}
 	var lines []string
@@ -49,7 +65,7 @@ func Start(tb testing.TB, n int) *Proxy {
 	fe := freePort(tb)
 	p.Frontend = "http://" + fe
 	cfg := filepath.Join(dir, "haproxy.cfg")
-	if err := os.WriteFile(cfg, []byte(config(p.Socket, fe, p.Backend, lines)), 0o600); err != nil {
+	if err := os.WriteFile(cfg, []byte(config(p.Socket, o.socketUser, fe, p.Backend, lines)), 0o600); err != nil {
 		tb.Fatal(err)
 	}
 	p.PID = run(tb, bin, cfg, dir)
@@ -57,7 +73,10 @@ func Start(tb testing.TB, n int) *Proxy {
 	return p
 }
 
-func config(socket, frontend, backend string, servers []string) string {
+func config(socket, socketUser, frontend, backend string, servers []string) string {
+	if socketUser != "" {
+		socket += " user " + socketUser
+	}
 	return fmt.Sprintf(`global
   stats socket %s mode 600 level admin
   maxconn 200

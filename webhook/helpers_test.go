@@ -107,10 +107,14 @@ type env struct {
 	logs *syncBuffer
 }
 
-func newEnv(t testing.TB, secrets [][]byte, publishTimeout time.Duration) *env {
+func newEnv(t testing.TB, secrets [][]byte, publishTimeout time.Duration, opts ...natsserver.Option) *env {
 	t.Helper()
-	e := &env{srv: natsserver.Start(t), reg: prometheus.NewRegistry(), logs: &syncBuffer{}}
-	log := slog.New(slog.NewTextHandler(e.logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
+	e := &env{srv: natsserver.Start(t, opts...), reg: prometheus.NewRegistry(), logs: &syncBuffer{}}
+	level := slog.LevelDebug
+	if _, bench := t.(*testing.B); bench {
+		level = slog.LevelInfo // as in production: no line per accepted webhook
+	}
+	log := slog.New(slog.NewTextHandler(e.logs, &slog.HandlerOptions{Level: level}))
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
 	q, err := queue.Connect(ctx, queue.Config{URLs: []string{e.srv.URL()}}, log, e.reg, nats.ReconnectWait(50*time.Millisecond))

@@ -17,7 +17,11 @@ func (q *Queue) ensure(ctx context.Context) error {
 	ctx, cancel := context.WithTimeout(ctx, q.cfg.SetupTimeout)
 	defer cancel()
 	for attempt := 1; ; attempt++ {
-		err := q.ensureOnce(ctx)
+		// A cluster without a meta leader does not answer at all: bound each attempt so that
+		// one unanswered request cannot use up the whole setup time.
+		actx, acancel := context.WithTimeout(ctx, min(time.Second<<(attempt-1), 5*time.Second))
+		err := q.ensureOnce(actx)
+		acancel()
 		if err == nil {
 			return nil
 		}
@@ -25,6 +29,9 @@ func (q *Queue) ensure(ctx context.Context) error {
 			return fmt.Errorf("queue setup: %w", err)
 		}
 		q.log.Debug("queue setup retrying", "attempt", attempt, "err", err)
+		if ctx.Err() != nil {
+			return fmt.Errorf("queue setup: %w", err)
+		}
 		select {
 		case <-ctx.Done():
 			return fmt.Errorf("queue setup: %w (last error: %w)", ctx.Err(), err)

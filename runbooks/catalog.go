@@ -5,7 +5,6 @@ import (
 	"sync"
 
 	"github.com/alaya-sre/alaya/incident"
-	"github.com/expr-lang/expr/vm"
 )
 
 // Catalog is a loaded set of runbooks in evaluation order. It is immutable and safe for
@@ -13,7 +12,7 @@ import (
 type Catalog struct {
 	runbooks []*Runbook
 	byName   map[string]*Runbook
-	vms      sync.Pool
+	states   sync.Pool // of *evalState: a VM and the per-event path values
 }
 
 // Decision is the outcome of one runbook's rule for one event, with the reason a person can
@@ -30,10 +29,10 @@ type Decision struct {
 	Err error
 }
 
-func newCatalog(rbs []*Runbook) *Catalog {
+func newCatalog(rbs []*Runbook, paths *pathTable) *Catalog {
 	sortRunbooks(rbs)
 	c := &Catalog{runbooks: rbs, byName: make(map[string]*Runbook, len(rbs))}
-	c.vms.New = func() any { return &vm.VM{} }
+	c.states.New = func() any { return newEvalState(paths) }
 	for _, rb := range rbs {
 		c.byName[rb.Name] = rb
 	}
@@ -59,9 +58,9 @@ func (c *Catalog) Match(ev *incident.Event) []Decision {
 }
 
 func (c *Catalog) decide(ev *incident.Event, all bool) []Decision {
-	env := NewEnv(ev)
-	machine := c.vms.Get().(*vm.VM)
-	defer c.vms.Put(machine)
+	state := c.states.Get().(*evalState)
+	defer c.states.Put(state)
+	state.reset(NewEnv(ev))
 	var out []Decision
 	var stoppedBy *Runbook
 	for _, rb := range c.runbooks {
@@ -71,7 +70,7 @@ func (c *Catalog) decide(ev *incident.Event, all bool) []Decision {
 			}
 			continue
 		}
-		ok, err := rb.rule.eval(machine, env)
+		ok, err := rb.rule.eval(state)
 		if !ok && !all {
 			continue
 		}
@@ -79,7 +78,7 @@ func (c *Catalog) decide(ev *incident.Event, all bool) []Decision {
 		if err != nil {
 			d.Why = "rule failed: " + oneLine(err)
 		} else {
-			d.Why = rb.rule.explain(machine, env)
+			d.Why = rb.rule.explain(state)
 		}
 		out = append(out, d)
 		if ok && rb.Stop {

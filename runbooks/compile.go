@@ -171,12 +171,10 @@ func sortedKeys[V any](m map[string]V) []string {
 	return out
 }
 
-// run evaluates prog with a VM the caller reuses across programs. A nil VM allocates one.
-func run(machine *vm.VM, prog *vm.Program, env any) (any, error) {
-	if machine == nil {
-		machine = &vm.VM{}
-	}
-	return machine.Run(prog, env)
+// oneLine keeps the first line of an error: expr appends a source snippet after a newline.
+func oneLine(err error) string {
+	s, _, _ := strings.Cut(err.Error(), "\n")
+	return strings.TrimSpace(s)
 }
 
 // listOr lists names after prefix, or says none when there are none.

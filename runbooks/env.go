@@ -11,13 +11,14 @@ import (
 // rule is type-checked against them at load (a misspelt field fails the load) and so that the
 // names SREs write match PagerDuty's JSON. They have no methods on purpose: expr looks up
 // methods by name on every access to a type that has any, which would slow matching down.
+// Lists hold pointers so that iterating them (any(alerts, ...)) does not copy each element.
 
 // Env is what match rules and target expressions see. It is built once per event and shared
 // by every runbook evaluated for that event.
 type Env struct {
 	Event    EventEnv          `expr:"event"`
 	Incident IncidentEnv       `expr:"incident"`
-	Alerts   []AlertEnv        `expr:"alerts"`
+	Alerts   []*AlertEnv       `expr:"alerts"`
 	Service  string            `expr:"service"`  // incident.service.name
 	Labels   map[string]string `expr:"labels"`   // incident.labels
 	Priority string            `expr:"priority"` // incident.priority, e.g. "P1"
@@ -55,8 +56,8 @@ type IncidentEnv struct {
 	CreatedAt        time.Time         `expr:"created_at"`
 	Service          RefEnv            `expr:"service"`
 	EscalationPolicy RefEnv            `expr:"escalation_policy"`
-	Assignees        []RefEnv          `expr:"assignees"`
-	Teams            []RefEnv          `expr:"teams"`
+	Assignees        []*RefEnv         `expr:"assignees"`
+	Teams            []*RefEnv         `expr:"teams"`
 	Labels           map[string]string `expr:"labels"`
 }
 
@@ -114,14 +115,14 @@ func NewEnv(ev *incident.Event) *Env {
 			Service: refEnv(inc.Service), EscalationPolicy: refEnv(inc.EscalationPolicy),
 			Assignees: refEnvs(inc.Assignees), Teams: refEnvs(inc.Teams), Labels: nonNil(inc.Labels),
 		},
-		Alerts:   make([]AlertEnv, len(inc.Alerts)),
+		Alerts:   make([]*AlertEnv, len(inc.Alerts)),
 		Service:  inc.Service.Summary,
 		Priority: inc.Priority,
 		Urgency:  inc.Urgency,
 	}
 	env.Labels = env.Incident.Labels
 	for i, a := range inc.Alerts {
-		env.Alerts[i] = AlertEnv{ID: a.ID, Summary: a.Summary, Status: a.Status, Severity: a.Severity, Key: a.Key, Details: a.Details}
+		env.Alerts[i] = &AlertEnv{ID: a.ID, Summary: a.Summary, Status: a.Status, Severity: a.Severity, Key: a.Key, Details: a.Details}
 		if env.Alerts[i].Details == nil {
 			env.Alerts[i].Details = map[string]any{}
 		}
@@ -139,10 +140,11 @@ func refEnv(r incident.Ref) RefEnv {
 	return RefEnv{ID: r.ID, Name: r.Summary, Summary: r.Summary, HTMLURL: r.HTMLURL}
 }
 
-func refEnvs(rs []incident.Ref) []RefEnv {
-	out := make([]RefEnv, len(rs))
+func refEnvs(rs []incident.Ref) []*RefEnv {
+	out := make([]*RefEnv, len(rs))
 	for i, r := range rs {
-		out[i] = refEnv(r)
+		ref := refEnv(r)
+		out[i] = &ref
 	}
 	return out
 }

@@ -11,16 +11,16 @@ import (
 // functions are the helpers SREs get on top of expr's builtins. Each is declared with its Go
 // signature so calls are type-checked at load like everything else.
 var functions = []expr.Option{
-	expr.Function("hosts_from_alerts", hostsFromAlerts, new(func([]AlertEnv, string) []string)),
+	expr.Function("hosts_from_alerts", hostsFromAlerts, new(func([]*AlertEnv, string) []string)),
 	expr.Function("short_host", shortHost, new(func(string) string)),
-	expr.Function("detail", detail, new(func([]AlertEnv, string) string)),
+	expr.Function("detail", detail, new(func([]*AlertEnv, string) string)),
 }
 
 // hostsFromAlerts collects the string values of one detail key across alerts, in alert order,
 // without duplicates: the usual way to name targets (`hosts_from_alerts(alerts, "host")`).
 // A dotted key ("labels.instance") walks nested maps, as Alertmanager details nest labels.
 func hostsFromAlerts(params ...any) (any, error) {
-	alerts, key := params[0].([]AlertEnv), params[1].(string)
+	alerts, key := params[0].([]*AlertEnv), params[1].(string)
 	out := []string{}
 	seen := map[string]bool{}
 	for _, a := range alerts {
@@ -36,7 +36,7 @@ func hostsFromAlerts(params ...any) (any, error) {
 
 // detail returns the first non-empty string value of a detail key across alerts, or "".
 func detail(params ...any) (any, error) {
-	alerts, key := params[0].([]AlertEnv), params[1].(string)
+	alerts, key := params[0].([]*AlertEnv), params[1].(string)
 	for _, a := range alerts {
 		if s, ok := lookupDetail(a.Details, key); ok && s != "" {
 			return s, nil

@@ -41,13 +41,14 @@ func LoadDir(dir string, inv *inventory.Inventory) (*Catalog, error) {
 func LoadFiles(inv *inventory.Inventory, files ...string) (*Catalog, error) {
 	var errs yamlfile.List
 	var rbs []*Runbook
+	paths := newPathTable()
 	for _, f := range files {
 		data, err := os.ReadFile(f)
 		if err != nil {
 			errs.Add(yamlfile.Pos{File: f}, "cannot read: %v", errors.Unwrap(err))
 			continue
 		}
-		rb, ferrs := parse(f, data, inv)
+		rb, ferrs := parse(f, data, inv, paths)
 		errs = append(errs, ferrs...)
 		if rb != nil {
 			rbs = append(rbs, rb)
@@ -57,13 +58,13 @@ func LoadFiles(inv *inventory.Inventory, files ...string) (*Catalog, error) {
 	if err := errs.Err(); err != nil {
 		return nil, err
 	}
-	return newCatalog(rbs), nil
+	return newCatalog(rbs, paths), nil
 }
 
 // Parse checks one runbook held in memory; file names it in errors. It is LoadFiles for
 // callers (fuzzing, editors) that have the bytes already.
 func Parse(file string, data []byte, inv *inventory.Inventory) (*Runbook, error) {
-	rb, errs := parse(file, data, inv)
+	rb, errs := parse(file, data, inv, newPathTable())
 	if err := errs.Err(); err != nil {
 		return nil, err
 	}
@@ -92,7 +93,7 @@ type loader struct {
 	rb    *Runbook
 }
 
-func parse(file string, data []byte, inv *inventory.Inventory) (*Runbook, yamlfile.List) {
+func parse(file string, data []byte, inv *inventory.Inventory, paths *pathTable) (*Runbook, yamlfile.List) {
 	var raw fileYAML
 	doc, err := yamlfile.Decode(file, data, &raw)
 	if doc == nil || doc.Root == nil {
@@ -108,7 +109,7 @@ func parse(file string, data []byte, inv *inventory.Inventory) (*Runbook, yamlfi
 	l.rb = &Runbook{
 		Name: raw.Name, Description: strings.TrimSpace(raw.Description), Owner: raw.Owner,
 		Version: hex.EncodeToString(sum[:])[:12], File: file, Order: DefaultOrder, Stop: raw.Stop,
-		Match: raw.Match, Params: map[string]any{}, Pos: doc.Pos(""),
+		Match: raw.Match, Params: map[string]any{}, Pos: doc.Pos(""), paths: paths,
 	}
 	if raw.Order != nil {
 		l.rb.Order = *raw.Order
@@ -206,7 +207,7 @@ func (l *loader) match(src string) {
 		l.errs.Add(l.doc.Pos(""), "missing match: a rule such as service == \"checkout\"")
 		return
 	}
-	r, err := compileRule(src, l.rb.Params)
+	r, err := compileRule(src, l.rb.Params, l.rb.paths)
 	if err != nil {
 		l.exprErr("match", err)
 		return

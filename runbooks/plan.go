@@ -82,10 +82,12 @@ type compiled struct {
 // interpolated value) and nothing of this runbook may run.
 func (rb *Runbook) Plan(ev *incident.Event, inv *inventory.Inventory) (*Plan, error) {
 	env := NewEnv(ev)
-	machine := &vm.VM{}
+	state := newEvalState(rb.paths)
+	state.reset(env)
+	machine := state.machine
 	p := &Plan{
 		Runbook: rb.Name, Version: rb.Version, Incident: ev.Incident.ID,
-		Why: rb.rule.explain(machine, env), Targets: []string{}, Steps: []Step{},
+		Why: rb.rule.explain(state), Targets: []string{}, Steps: []Step{},
 	}
 	hosts, refused, err := rb.resolveTargets(machine, env, inv)
 	if err != nil {

@@ -1,10 +1,8 @@
 package runbooks
 
 import (
-	"encoding/json"
 	"fmt"
 	"strings"
-	"sync"
 
 	"github.com/expr-lang/expr"
 	"github.com/expr-lang/expr/ast"
@@ -12,84 +10,129 @@ import (
 	"github.com/expr-lang/expr/vm"
 )
 
-// rule is a compiled match rule. The whole rule runs on the hot path; the explanation tree is
-// only walked for runbooks whose decision someone will read (a match, or `alaya plan`), and its
-// leaves are compiled on first use so loading 1,000 runbooks stays fast.
+// rule is a compiled match rule. The whole rule is compiled and type-checked by expr at load;
+// for evaluation it is also split into its and/or/not structure, so that
+//
+//   - the decision explains itself: the leaf that decided, and the value it saw, and
+//   - the common leaves (a field of the incident compared with a literal) run as plain Go
+//     over field values fetched once per event and shared by all runbooks (fast.go), while
+//     every other leaf runs in expr's VM.
+//
+// If the split fails for some rule, that rule runs as a whole in the VM.
 type rule struct {
-	src    string
-	prog   *vm.Program
-	params map[string]any
-
-	once sync.Once
-	root *why
+	src   string
+	prog  *vm.Program
+	root  *node // nil: evaluate prog as a whole
+	paths *pathTable
 }
 
-// why is a node of a rule's and/or/not structure. Leaves are the sub-expressions that decide.
-type why struct {
-	op   string // "and", "or", "not" or "" for a leaf
-	kids []*why
-	src  string
-	prog *vm.Program
-	lhs  string // for comparisons: the side worth showing the value of
-	lhsP *vm.Program
+type nodeOp uint8
+
+const (
+	opLeaf nodeOp = iota
+	opAnd
+	opOr
+	opNot
+)
+
+// node is one part of a rule: an and/or/not over kids, or a leaf.
+type node struct {
+	op   nodeOp
+	kids []*node
+	src  string      // the leaf as expr prints it, for explanations
+	fast *fastLeaf   // the leaf as Go, when it has a simple shape
+	prog *vm.Program // otherwise the leaf in the VM
+	lhs  int         // for VM comparisons: the path slot whose value explanations show, or -1
 }
 
-func compileRule(src string, params map[string]any) (*rule, error) {
+func compileRule(src string, params map[string]any, paths *pathTable) (*rule, error) {
 	prog, err := compileExpr(src, Env{}, params, expr.AsBool())
 	if err != nil {
 		return nil, err
 	}
-	return &rule{src: src, prog: prog, params: params}, nil
-}
-
-// eval runs the rule on the hot path.
-func (r *rule) eval(machine *vm.VM, env *Env) (bool, error) {
-	out, err := machine.Run(r.prog, env)
+	r := &rule{src: strings.TrimSpace(src), prog: prog, paths: paths}
+	tree, err := parser.Parse(src)
 	if err != nil {
-		return false, err
+		return r, nil
 	}
-	b, _ := out.(bool)
-	return b, nil
+	b := &ruleBuilder{params: params, paths: paths, whole: prog}
+	root := b.build(tree.Node)
+	if b.ok {
+		if root.op == opLeaf && root.fast == nil {
+			root.prog = prog // one leaf: it is the rule
+		}
+		r.root = root
+	}
+	return r, nil
 }
 
-// explain says which sub-expression decided the outcome and what it saw.
-func (r *rule) explain(machine *vm.VM, env *Env) string {
-	r.once.Do(r.buildWhy)
-	_, text := r.root.eval(machine, env)
-	return text
+// ruleBuilder turns the parsed rule into nodes; ok turns false if some leaf cannot be
+// compiled on its own, and then the rule runs whole.
+type ruleBuilder struct {
+	params map[string]any
+	paths  *pathTable
+	whole  *vm.Program
+	ok     bool
 }
 
-func (r *rule) buildWhy() {
-	tree, err := parser.Parse(r.src)
-	if err == nil {
-		r.root = r.whyOf(tree.Node)
-	}
-	if r.root == nil || !r.root.compile(r.params) {
-		r.root = &why{src: strings.TrimSpace(r.src), prog: r.prog}
-	}
+func (b *ruleBuilder) build(n ast.Node) *node {
+	b.ok = true
+	return b.node(n)
 }
 
-func (r *rule) whyOf(n ast.Node) *why {
+func (b *ruleBuilder) node(n ast.Node) *node {
 	switch n := n.(type) {
 	case *ast.BinaryNode:
 		switch n.Operator {
 		case "&&", "and":
-			return &why{op: "and", kids: []*why{r.whyOf(n.Left), r.whyOf(n.Right)}}
+			return &node{op: opAnd, kids: b.flat(opAnd, n.Left, n.Right)}
 		case "||", "or":
-			return &why{op: "or", kids: []*why{r.whyOf(n.Left), r.whyOf(n.Right)}}
-		case "==", "!=", "<", ">", "<=", ">=", "in", "contains", "startsWith", "endsWith", "matches":
-			w := &why{src: n.String()}
-			if !isLiteral(n.Left) {
-				w.lhs = n.Left.String()
-			}
-			return w
+			return &node{op: opOr, kids: b.flat(opOr, n.Left, n.Right)}
 		}
 	case *ast.UnaryNode:
 		if n.Operator == "!" || n.Operator == "not" {
-			return &why{op: "not", kids: []*why{r.whyOf(n.Node)}}
+			return &node{op: opNot, kids: []*node{b.node(n.Node)}}
 		}
 	}
-	return &why{src: n.String()}
+	return b.leaf(n)
+}
+
+// flat turns a && (b && c) into and(a, b, c) so explanations read as written.
+func (b *ruleBuilder) flat(op nodeOp, l, r ast.Node) []*node {
+	var out []*node
+	for _, k := range []*node{b.node(l), b.node(r)} {
+		if k.op == op {
+			out = append(out, k.kids...)
+		} else {
+			out = append(out, k)
+		}
+	}
+	return out
+}
+
+func (b *ruleBuilder) leaf(n ast.Node) *node {
+	leaf := &node{src: n.String(), lhs: -1}
+	if f := b.fastLeaf(n); f != nil {
+		leaf.fast = f
+		return leaf
+	}
+	if bin, ok := n.(*ast.BinaryNode); ok && comparison[bin.Operator] {
+		if slot, ok := b.paths.intern(bin.Left); ok {
+			leaf.lhs = slot
+		}
+	}
+	prog, err := compileExpr(leaf.src, Env{}, b.params, expr.AsBool())
+	if err != nil {
+		b.ok = false
+		return leaf
+	}
+	leaf.prog = prog
+	return leaf
+}
+
+var comparison = map[string]bool{
+	"==": true, "!=": true, "<": true, ">": true, "<=": true, ">=": true,
+	"in": true, "contains": true, "startsWith": true, "endsWith": true, "matches": true,
 }
 
 func isLiteral(n ast.Node) bool {
@@ -100,92 +143,86 @@ func isLiteral(n ast.Node) bool {
 	return false
 }
 
-// compile compiles every leaf; false means some leaf did not survive printing and the caller
-// falls back to explaining the rule as a whole.
-func (w *why) compile(params map[string]any) bool {
-	if w.op != "" {
-		w.kids = flatten(w.op, w.kids)
-		for _, k := range w.kids {
-			if !k.compile(params) {
-				return false
+// eval decides the rule on the hot path.
+func (r *rule) eval(s *evalState) (bool, error) {
+	if r.root == nil {
+		return s.run(r.prog)
+	}
+	v, err := r.root.eval(s)
+	if err != nil {
+		// Report exactly what expr says about the rule as a whole.
+		return s.run(r.prog)
+	}
+	return v, nil
+}
+
+func (n *node) eval(s *evalState) (bool, error) {
+	switch n.op {
+	case opNot:
+		v, err := n.kids[0].eval(s)
+		return !v, err
+	case opAnd, opOr:
+		decisive := n.op == opOr
+		for _, k := range n.kids {
+			v, err := k.eval(s)
+			if err != nil || v == decisive {
+				return v, err
 			}
 		}
-		return true
+		return !decisive, nil
 	}
-	var err error
-	if w.prog, err = compileExpr(w.src, Env{}, params, expr.AsBool()); err != nil {
-		return false
+	if n.fast != nil {
+		return n.fast.eval(s)
 	}
-	if w.lhs != "" {
-		if w.lhsP, err = compileExpr(w.lhs, Env{}, params); err != nil {
-			w.lhs = ""
-		}
-	}
-	return true
+	return s.run(n.prog)
 }
 
-// flatten turns a && (b && c) into and(a, b, c) so the explanation reads as written.
-func flatten(op string, kids []*why) []*why {
-	var out []*why
-	for _, k := range kids {
-		if k.op == op && op != "not" {
-			out = append(out, flatten(op, k.kids)...)
-		} else {
-			out = append(out, k)
+// explain says which leaf decided the outcome and what it saw.
+func (r *rule) explain(s *evalState) string {
+	if r.root == nil {
+		v, err := s.run(r.prog)
+		if err != nil {
+			return fmt.Sprintf("%s failed: %s", r.src, oneLine(err))
 		}
+		return fmt.Sprintf("%s is %v", r.src, v)
 	}
-	return out
+	_, text := r.root.explain(s)
+	return text
 }
 
-func (w *why) eval(machine *vm.VM, env *Env) (bool, string) {
-	switch w.op {
-	case "not":
-		v, text := w.kids[0].eval(machine, env)
+func (n *node) explain(s *evalState) (bool, string) {
+	switch n.op {
+	case opNot:
+		v, text := n.kids[0].explain(s)
 		return !v, text
-	case "and", "or":
-		want := w.op == "or" // the value that decides on its own
+	case opAnd, opOr:
+		decisive := n.op == opOr
 		var texts []string
-		for _, k := range w.kids {
-			v, text := k.eval(machine, env)
-			if v == want {
+		for _, k := range n.kids {
+			v, text := k.explain(s)
+			if v == decisive {
 				return v, text
 			}
 			texts = append(texts, text)
 		}
-		return !want, strings.Join(texts, " and ")
+		return !decisive, strings.Join(texts, " and ")
 	}
-	return w.leaf(machine, env)
-}
-
-func (w *why) leaf(machine *vm.VM, env *Env) (bool, string) {
-	out, err := machine.Run(w.prog, env)
+	v, err := n.eval(s)
 	if err != nil {
-		return false, fmt.Sprintf("%s failed: %v", w.src, oneLine(err))
+		return false, fmt.Sprintf("%s failed: %s", n.src, oneLine(err))
 	}
-	v, _ := out.(bool)
-	text := fmt.Sprintf("%s is %v", w.src, v)
-	if w.lhsP != nil {
-		if lv, err := machine.Run(w.lhsP, env); err == nil {
-			text += fmt.Sprintf(" (%s is %s)", w.lhs, showValue(lv))
+	text := fmt.Sprintf("%s is %v", n.src, v)
+	if slot := n.shown(); slot >= 0 {
+		if lv, err := s.value(slot); err == nil {
+			text += fmt.Sprintf(" (%s is %s)", s.paths.src[slot], showValue(lv))
 		}
 	}
 	return v, text
 }
 
-// showValue prints a value the way it would be written in a rule, capped for notes.
-func showValue(v any) string {
-	b, err := json.Marshal(v)
-	if err != nil {
-		return fmt.Sprint(v)
+func (n *node) shown() int {
+	if n.fast != nil {
+		return n.fast.path
 	}
-	s := string(b)
-	if len(s) > 120 {
-		s = s[:117] + "..."
-	}
-	return s
-}
-
-func oneLine(err error) string {
-	s, _, _ := strings.Cut(err.Error(), "\n")
-	return strings.TrimSpace(s)
+	return n.lhs
 }

@@ -51,7 +51,7 @@ func TestEvaluateOrderAndWhy(t *testing.T) {
 	c := loadMatch(t)
 	got := decisions(c.Evaluate(event(nil)))
 	want := []outcome{
-		{name: "disk", why: `any(alerts, .details.check == "disk") is false and incident.title contains "disk" is false (incident.title is "Checkout latency high")`},
+		{name: "disk", why: `any(alerts, .details.check == "disk") is false (.details.check of alerts is ["latency",null]) and incident.title contains "disk" is false (incident.title is "Checkout latency high")`},
 		{name: "checkout-high", matched: true, why: `service == "checkout" is true (service is "checkout") and urgency == "high" is true (urgency is "high") and priority in ["P4", "P5"] is false (priority is "P2")`},
 		{name: "same-order", skipped: "an earlier runbook (checkout-high) stopped matching"},
 		{name: "basics", skipped: "an earlier runbook (checkout-high) stopped matching"},

@@ -46,6 +46,7 @@ type Runbook struct {
 	Pos     yamlfile.Pos // where the runbook starts, for messages
 
 	rule    *rule
+	paths   *pathTable // shared with the runbooks loaded together
 	targets *vm.Program
 	steps   []*stepDef
 }

@@ -144,6 +144,7 @@ func (s *S3) Put(ctx context.Context, key string, r io.Reader, opt PutOptions) (
 	}
 	start := time.Now()
 	if _, err := s.uploader.Upload(ctx, in); err != nil {
+		s.abandoned(ctx, key, err)
 		return Object{}, fmt.Errorf("put %s: %w", key, err)
 	}
 	obj := d.object(key, opt)
@@ -152,6 +153,27 @@ func (s *S3) Put(ctx context.Context, key string, r io.Reader, opt PutOptions) (
 	}
 	s.log.DebugContext(ctx, "evidence stored", "key", key, "bytes", obj.Size, "duration", time.Since(start))
 	return obj, nil
+}
+
+// abortTimeout bounds the clean-up of a multipart upload whose context has ended.
+const abortTimeout = 30 * time.Second
+
+// abandoned aborts a failed multipart upload when the upload manager could not: it aborts with
+// the upload's own context, which is already done when the run was cancelled or timed out,
+// and the parts would then stay in the bucket, billed, until a lifecycle rule removes them.
+func (s *S3) abandoned(ctx context.Context, key string, err error) {
+	var mf manager.MultiUploadFailure
+	if ctx.Err() == nil || !errors.As(err, &mf) {
+		return
+	}
+	actx, cancel := context.WithTimeout(context.WithoutCancel(ctx), abortTimeout)
+	defer cancel()
+	_, aerr := s.client.AbortMultipartUpload(actx, &s3.AbortMultipartUploadInput{
+		Bucket: aws.String(s.cfg.Bucket), Key: aws.String(s.cfg.Prefix + key), UploadId: aws.String(mf.UploadID()),
+	})
+	if aerr != nil {
+		s.log.WarnContext(ctx, "multipart upload left in bucket", "key", key, "upload_id", mf.UploadID(), "err", aerr)
+	}
 }
 
 // presum hashes what is left of r when r can seek, and rewinds it; "" otherwise.

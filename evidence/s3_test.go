@@ -198,6 +198,31 @@ func TestS3PutSizeMismatchLeavesNothing(t *testing.T) {
 	}
 }
 
+// TestS3PutCancelledLeavesNothing cancels a stream half-way, as a run's timeout would during a
+// heap dump: Put must return promptly and no parts may stay in the bucket.
+func TestS3PutCancelledLeavesNothing(t *testing.T) {
+	srv := s3server.Start(t)
+	s := newS3(t, srv.Config())
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	var written int64
+	r, wait := pipeRandom(64<<20, func() {
+		if written += 1 << 20; written == 24<<20 { // three parts are on their way
+			cancel()
+		}
+	})
+	_, err := s.Put(ctx, "incidents/Q1/heap.hprof", r, evidence.PutOptions{Size: -1})
+	io.Copy(io.Discard, r)
+	wait()
+	if !errors.Is(err, context.Canceled) {
+		t.Fatalf("Put = %v, want context.Canceled", err)
+	}
+	ups, err := srv.Client().ListMultipartUploads(context.Background(), &s3.ListMultipartUploadsInput{Bucket: aws.String(srv.Bucket)})
+	if err != nil || len(ups.Uploads) != 0 {
+		t.Fatalf("multipart uploads left after cancel: %d (%v)", len(ups.Uploads), err)
+	}
+}
+
 func TestS3Link(t *testing.T) {
 	ctx := context.Background()
 	srv := s3server.Start(t)

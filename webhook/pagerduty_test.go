@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/alaya-sre/alaya/incident"
+	"github.com/alaya-sre/alaya/queue"
 	"github.com/alaya-sre/alaya/webhook"
 )
 
@@ -151,6 +152,22 @@ func TestPagerDutyHandlerWhileNATSIsDown(t *testing.T) {
 	// The first attempt may have reached the stream after the reconnect; either way, once.
 	if n := e.stored(t); n != 1 {
 		t.Errorf("%d messages stored, want 1", n)
+	}
+	// And a worker gets it.
+	ctx, cancel := context.WithCancel(t.Context())
+	defer cancel()
+	got := make(chan string, 2)
+	go e.q.Consume(ctx, queue.HandlerFunc(func(_ context.Context, d *queue.Delivery) error {
+		got <- d.Event.ID
+		return nil
+	}))
+	select {
+	case id := <-got:
+		if id != "01HZALAYATESTEVENT0000001" {
+			t.Errorf("worker got %s", id)
+		}
+	case <-time.After(10 * time.Second):
+		t.Fatal("the accepted event never reached a worker")
 	}
 }
 

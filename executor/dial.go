@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"net"
+	"strconv"
 	"strings"
 	"time"
 
@@ -18,7 +19,7 @@ import (
 // behind the same bastion shares one bastion connection.
 func (s *SSH) connFor(ctx context.Context, h *inventory.Host) (*conn, error) {
 	route := s.inv.Route(h)
-	target := hop{role: "target", name: h.Name, addr: h.Addr()}
+	target := hop{role: "target", name: h.Name, addr: hostPort(&h.Endpoint)}
 	return s.pool.get(ctx, "host/"+h.Name, func(ctx context.Context) (*conn, error) {
 		client, parent, err := s.dialThrough(ctx, target, &h.Endpoint, func(ctx context.Context) (*conn, error) {
 			if len(route) == 0 {
@@ -40,7 +41,7 @@ func (s *SSH) bastionConn(ctx context.Context, route []*inventory.Bastion) (*con
 		names[i] = b.Name
 	}
 	last := route[len(route)-1]
-	h := hop{role: "bastion", name: last.Name, addr: last.Addr()}
+	h := hop{role: "bastion", name: last.Name, addr: hostPort(&last.Endpoint)}
 	return s.pool.get(ctx, "bastion/"+strings.Join(names, "/"), func(ctx context.Context) (*conn, error) {
 		client, parent, err := s.dialThrough(ctx, h, &last.Endpoint, func(ctx context.Context) (*conn, error) {
 			if len(route) == 1 {
@@ -70,6 +71,12 @@ func (s *SSH) dialThrough(ctx context.Context, h hop, ep *inventory.Endpoint, pa
 		}
 		s.log.Info("ssh connection broken, re-dialling", "hop", parent.hop.String(), "err", err)
 	}
+}
+
+// hostPort is the endpoint's dial address, with IPv6 literals in brackets (as known_hosts
+// and net.Dial both expect).
+func hostPort(ep *inventory.Endpoint) string {
+	return net.JoinHostPort(ep.Address, strconv.Itoa(ep.Port))
 }
 
 // watch starts the connection's keepalive.

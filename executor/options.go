@@ -1,13 +1,18 @@
 package executor
 
-import "time"
+import (
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+)
 
 // Option tunes an executor.
 type Option func(*config)
 
 type config struct {
-	keepalive time.Duration // 0 disables keepalives
-	killGrace time.Duration
+	keepalive  time.Duration // 0 disables keepalives
+	killGrace  time.Duration
+	registerer prometheus.Registerer
 }
 
 func newConfig(opts []Option) config {

@@ -15,13 +15,16 @@ import (
 // copies; the session is then waited for at most grace, because x/crypto's Wait also waits
 // for the stdin copy, which a blocking reader can hold forever.
 func runSession(ctx context.Context, sess *ssh.Session, cmd string, timeout, grace time.Duration) (int, error) {
-	if err := sess.Start(cmd); err != nil {
-		return -1, fmt.Errorf("start: %w: %w", ErrConnect, err)
-	}
 	if timeout > 0 {
 		var cancel context.CancelFunc
 		ctx, cancel = context.WithTimeout(ctx, timeout)
 		defer cancel()
+	}
+	if err := start(ctx, sess, cmd); err != nil {
+		if ctx.Err() != nil {
+			return -1, interruption(ctx, timeout)
+		}
+		return -1, err
 	}
 	exited := make(chan error, 1)
 	go func() { exited <- sess.Wait() }()
@@ -41,6 +44,49 @@ func runSession(ctx context.Context, sess *ssh.Session, cmd string, timeout, gra
 	case <-t.C:
 	}
 	return -1, interruption(ctx, timeout)
+}
+
+// newSession opens a session, giving up when ctx ends: opening waits for the server's reply
+// and takes no context. A session that opens after we gave up is closed; a connection that
+// never answers is closed by its keepalive, which also ends the wait.
+func newSession(ctx context.Context, client *ssh.Client) (*ssh.Session, error) {
+	type opened struct {
+		sess *ssh.Session
+		err  error
+	}
+	ch := make(chan opened, 1)
+	go func() {
+		s, err := client.NewSession()
+		ch <- opened{s, err}
+	}()
+	select {
+	case o := <-ch:
+		return o.sess, o.err
+	case <-ctx.Done():
+		go func() {
+			if o := <-ch; o.sess != nil {
+				_ = o.sess.Close()
+			}
+		}()
+		return nil, ctx.Err()
+	}
+}
+
+// start starts cmd, giving up (and closing the session) when ctx ends: like opening, the
+// exec request waits for the server's reply without a context.
+func start(ctx context.Context, sess *ssh.Session, cmd string) error {
+	done := make(chan error, 1)
+	go func() { done <- sess.Start(cmd) }()
+	select {
+	case err := <-done:
+		if err != nil {
+			return fmt.Errorf("start: %w: %w", ErrConnect, err)
+		}
+		return nil
+	case <-ctx.Done():
+		_ = sess.Close()
+		return fmt.Errorf("start: %w", ctx.Err())
+	}
 }
 
 // interruption explains why a command was stopped early: its own timeout or the caller's

@@ -33,10 +33,16 @@ func NewSSH(inv *inventory.Inventory, logger *slog.Logger, opts ...Option) *SSH 
 	if logger == nil {
 		logger = slog.New(slog.DiscardHandler)
 	}
-	return &SSH{
+	s := &SSH{
 		inv: inv, log: logger, cfg: newConfig(opts),
 		keys: newKeyring(), hostKeys: newKnownHostsDB(), pool: newPool(),
 	}
+	if reg := s.cfg.registerer; reg != nil {
+		if err := reg.Register(collector{s}); err != nil {
+			logger.Warn("executor metrics not registered", "err", err)
+		}
+	}
+	return s
 }
 
 // Run runs cmd on h and waits for it. See Executor.
@@ -82,7 +88,7 @@ func (s *SSH) session(ctx context.Context, h *inventory.Host) (*ssh.Session, fun
 			redialled = true // the connection died while we waited
 			continue
 		}
-		sess, err := c.client.NewSession()
+		sess, err := newSession(ctx, c.client)
 		if err == nil {
 			return sess, c.release, nil
 		}
@@ -95,7 +101,9 @@ func (s *SSH) session(ctx context.Context, h *inventory.Host) (*ssh.Session, fun
 			if err := s.refusedSession(ctx, c, h, refusals, err); err != nil {
 				return nil, nil, err
 			}
-		case !redialled && ctx.Err() == nil:
+		case ctx.Err() != nil:
+			return nil, nil, fmt.Errorf("%s: open session: %w", c.hop, ctx.Err())
+		case !redialled:
 			redialled = true
 			s.log.Info("ssh connection broken, re-dialling", "hop", c.hop.String(), "err", err)
 			c.close()
@@ -170,10 +178,10 @@ func (s *SSH) Stream(ctx context.Context, h *inventory.Host, cmd string) (io.Rea
 	}
 	stderr := newCapture(DefaultMaxOutput)
 	sess.Stderr = stderr
-	if err := sess.Start(cmd); err != nil {
+	if err := start(ctx, sess, cmd); err != nil {
 		sess.Close()
 		release()
-		return nil, nil, fmt.Errorf("host %s: start: %w: %w", h.Name, ErrConnect, err)
+		return nil, nil, fmt.Errorf("host %s: %w", h.Name, err)
 	}
 	kill := func() { _ = sess.Signal(ssh.SIGKILL); _ = sess.Close() }
 	stop := context.AfterFunc(ctx, kill)

@@ -14,6 +14,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/prometheus/client_golang/prometheus"
 	"golang.org/x/crypto/ssh"
 	"golang.org/x/crypto/ssh/knownhosts"
 
@@ -28,7 +29,8 @@ func TestRunThroughBastion(t *testing.T) {
 	t.Parallel()
 	bed := sshbed.Start(t)
 	inv := bed.Inventory(t)
-	x := newSSH(t, inv)
+	reg := prometheus.NewRegistry()
+	x := newSSH(t, inv, executor.WithRegisterer(reg))
 	h := target(t, inv, bed)
 
 	res, err := x.Run(t.Context(), h, `uname -a; uptime; echo "from=$SSH_CONNECTION"; id -un; echo oops >&2; exit 3`, executor.RunOptions{Timeout: 10 * time.Second})
@@ -47,6 +49,41 @@ func TestRunThroughBastion(t *testing.T) {
 	if res.Finished.Before(res.Started) || res.StdoutTruncated {
 		t.Errorf("timings %v..%v truncated %v", res.Started, res.Finished, res.StdoutTruncated)
 	}
+	for metric, want := range map[string]float64{
+		`alaya_executor_ssh_commands_total{outcome="ok"}`: 1,
+		`alaya_executor_ssh_logins_total{hop="bastion"}`:  1,
+		`alaya_executor_ssh_logins_total{hop="target"}`:   1,
+	} {
+		if got := gathered(t, reg, metric); got != want {
+			t.Errorf("%s = %v; want %v", metric, got, want)
+		}
+	}
+}
+
+// gathered returns the value of one counter, named as name{label="value"}.
+func gathered(t *testing.T, reg *prometheus.Registry, metric string) float64 {
+	t.Helper()
+	families, err := reg.Gather()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, f := range families {
+		for _, m := range f.GetMetric() {
+			var labels []string
+			for _, l := range m.GetLabel() {
+				labels = append(labels, fmt.Sprintf("%s=%q", l.GetName(), l.GetValue()))
+			}
+			name := f.GetName()
+			if len(labels) > 0 {
+				name += "{" + strings.Join(labels, ",") + "}"
+			}
+			if name == metric {
+				return m.GetCounter().GetValue()
+			}
+		}
+	}
+	t.Fatalf("metric %s not found", metric)
+	return 0
 }
 
 // TestTargetNotReachableDirectly: without its bastion the target cannot be reached at all, so
@@ -477,5 +514,48 @@ func TestClosed(t *testing.T) {
 	x.Close()
 	if _, err := x.Run(context.Background(), h, "true", executor.RunOptions{}); !errors.Is(err, executor.ErrClosed) {
 		t.Fatalf("after Close: %v; want ErrClosed", err)
+	}
+}
+
+// TestUnresponsiveConnection: a connection that stays open but never answers (sshd frozen, as
+// behind a firewall that drops the flow) is found by the keepalive and re-dialled; without
+// keepalives the caller's deadline still bounds the wait.
+func TestUnresponsiveConnection(t *testing.T) {
+	t.Parallel()
+	bed := sshbed.Start(t)
+	tests := []struct {
+		name      string
+		keepalive time.Duration
+		wantErr   error
+	}{
+		{"keepalive notices and re-dials", 100 * time.Millisecond, nil},
+		{"without keepalive the deadline bounds the wait", 0, context.DeadlineExceeded},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			inv := bed.Inventory(t)
+			h := target(t, inv, bed)
+			x := newSSH(t, inv, executor.WithKeepalive(tt.keepalive))
+			if _, err := x.Run(t.Context(), h, "true", executor.RunOptions{}); err != nil {
+				t.Fatal(err)
+			}
+			if n := bed.FreezeConnections(t, bed.Target()); n != 1 {
+				t.Fatalf("froze %d connections; want 1", n)
+			}
+			t.Cleanup(func() { bed.DropConnections(t, bed.Target()) })
+			ctx, cancel := context.WithTimeout(t.Context(), 3*time.Second)
+			defer cancel()
+			start := time.Now()
+			res, err := x.Run(ctx, h, "echo alive", executor.RunOptions{})
+			if !errors.Is(err, tt.wantErr) || (tt.wantErr == nil) != (err == nil) {
+				t.Fatalf("err = %v; want %v", err, tt.wantErr)
+			}
+			if err == nil && (string(res.Stdout) != "alive\n" || x.Stats().TargetDials != 2) {
+				t.Errorf("stdout %q, target logins %d; want a fresh connection", res.Stdout, x.Stats().TargetDials)
+			}
+			if took := time.Since(start); took > 4*time.Second {
+				t.Errorf("took %v", took)
+			}
+		})
 	}
 }

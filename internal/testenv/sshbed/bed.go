@@ -265,6 +265,22 @@ func (b *Bed) DropConnections(tb testing.TB, n *Node) int {
 	return len(kids)
 }
 
+// FreezeConnections stops (SIGSTOP) n's per-connection sshd processes: the connections stay
+// open but nothing answers, as when a firewall silently drops a flow. The listener still
+// accepts new connections. The frozen processes are killed when the bed stops.
+func (b *Bed) FreezeConnections(tb testing.TB, n *Node) int {
+	tb.Helper()
+	kids := children(n.PID)
+	for _, pid := range kids {
+		// The network side of a connection is the unprivileged child of the per-connection
+		// monitor (privilege separation): stop them all.
+		for _, p := range append(descendants(pid), pid) {
+			_ = syscall.Kill(p, syscall.SIGSTOP)
+		}
+	}
+	return len(kids)
+}
+
 func dialHost(ctx context.Context, addr string) (net.Conn, error) {
 	var d net.Dialer
 	return d.DialContext(ctx, "tcp", addr)

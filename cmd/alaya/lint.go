@@ -1,0 +1,82 @@
+package main
+
+import (
+	"context"
+	"flag"
+	"fmt"
+	"io"
+	"strings"
+
+	"github.com/alaya-sre/alaya/inventory"
+	"github.com/alaya-sre/alaya/runbooks"
+)
+
+func init() {
+	register("lint", "check runbooks (and the inventory) and point at every problem", runLint)
+}
+
+func runLint(ctx context.Context, args []string, stdout, stderr io.Writer) int {
+	fs := flag.NewFlagSet("lint", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	invFile := fs.String("inventory", "", "inventory file: also check it, and check targets against it")
+	fs.Usage = func() {
+		fmt.Fprintln(stderr, "usage: alaya lint [--inventory FILE] DIR...\n\nPrints file:line:col: message for every problem; exit status 1 if there is any.")
+		fs.PrintDefaults()
+	}
+	if err := fs.Parse(args); err != nil {
+		return 2
+	}
+	if fs.NArg() == 0 {
+		fs.Usage()
+		return 2
+	}
+	problems := 0
+	var inv *inventory.Inventory
+	if *invFile != "" {
+		var err error
+		if inv, err = inventory.Load(*invFile); err != nil {
+			problems += printProblems(stdout, err)
+		}
+	}
+	total := 0
+	for _, dir := range fs.Args() {
+		c, err := runbooks.LoadDir(dir, inv)
+		if err != nil {
+			problems += printProblems(stdout, err)
+			continue
+		}
+		total += len(c.Runbooks())
+	}
+	if problems > 0 {
+		fmt.Fprintf(stderr, "%d problem%s\n", problems, plural(problems))
+		return 1
+	}
+	fmt.Fprintf(stdout, "%d runbook%s OK\n", total, plural(total))
+	return 0
+}
+
+// printProblems prints one problem a line and counts them.
+func printProblems(w io.Writer, err error) int {
+	n := 0
+	for _, e := range flatten(err) {
+		for _, line := range strings.Split(e.Error(), "\n") {
+			fmt.Fprintln(w, line)
+			n++
+		}
+	}
+	return n
+}
+
+func flatten(err error) []error {
+	if j, ok := err.(interface{ Unwrap() []error }); ok {
+		return j.Unwrap()
+	}
+	return []error{err}
+}
+
+func plural(n int) string {
+	if n == 1 {
+		return ""
+	}
+	return "s"
+}

@@ -72,6 +72,14 @@ func (p HeapDumpParams) as(cmd string) string {
 	return "sudo -n -u " + Quote(p.RunAs) + " -- " + cmd
 }
 
+// asShell is as for a shell command line with operators, which sudo does not interpret.
+func (p HeapDumpParams) asShell(cmd string) string {
+	if p.RunAs == "" {
+		return cmd
+	}
+	return p.as("sh -c " + Quote(cmd))
+}
+
 var unsafeFile = regexp.MustCompile(`[^A-Za-z0-9_.-]+`)
 
 // fileSafe keeps a run id usable in a file name (it is quoted anyway; this keeps it readable).

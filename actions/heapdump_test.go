@@ -50,7 +50,9 @@ func stored(t *testing.T, fs *evidence.FS, key string, gz bool) []byte {
 
 func sha(b []byte) string { s := sha256.Sum256(b); return hex.EncodeToString(s[:]) }
 
-func dumpPath(run string, pid int) string { return fmt.Sprintf("/tmp/alaya-heap-%s-%d.hprof", run, pid) }
+func dumpPath(run string, pid int) string {
+	return fmt.Sprintf("/tmp/alaya-heap-%s-%d.hprof", run, pid)
+}
 
 func TestHeapDumpLocal(t *testing.T) {
 	j := jvm.Start(t, jvm.Options{User: "nobody"})

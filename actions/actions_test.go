@@ -57,14 +57,14 @@ func TestStillDetached(t *testing.T) {
 }
 
 func TestParseParams(t *testing.T) {
-	lb, err := actions.ParseLBParams("app-3", map[string]string{"pool": "web", "min_healthy": "2"})
-	if err != nil || lb.Member.Name != "app-3" || lb.MinHealthy != 2 || lb.Member.Pool != "web" {
+	lb, err := actions.ParseLBParams("app-3", map[string]string{"backend": "web", "min_healthy": "2", "wait": "45s"})
+	if err != nil || lb.Member.Name != "app-3" || lb.MinHealthy != 2 || lb.Member.Pool != "web" || lb.Wait.Seconds() != 45 {
 		t.Fatalf("lb %+v %v", lb, err)
 	}
 	bad := []func() error{
 		func() error { _, err := actions.ParseLBParams("h", map[string]string{}); return err },
 		func() error {
-			_, err := actions.ParseLBParams("h", map[string]string{"pool": "p", "port": "x"})
+			_, err := actions.ParseLBParams("h", map[string]string{"backend": "p", "port": "x"})
 			return err
 		},
 		func() error { _, err := actions.ParseRestartParams(map[string]string{}); return err },
@@ -83,7 +83,7 @@ func TestParseParams(t *testing.T) {
 			t.Errorf("bad params %d: %v", i, err)
 		}
 	}
-	hd, err := actions.ParseHeapDumpParams(map[string]string{"pattern": "java.*App", "max_size": "2GiB", "compress": "true"})
+	hd, err := actions.ParseHeapDumpParams(map[string]string{"process": "java.*App", "max_size": "2147483648", "compress": "true"})
 	if err != nil || hd.MaxSize != 2<<30 || !hd.Compress {
 		t.Fatalf("heap dump params %+v %v", hd, err)
 	}

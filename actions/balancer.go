@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"strconv"
+	"time"
 )
 
 // Member is one backend of a load balancer.
@@ -36,12 +37,13 @@ type MemberState struct {
 // Balancer is a load-balancer provider (HAProxy runtime API, AWS ELBv2).
 //
 // Detach returns when the member receives no new traffic and its existing connections have
-// drained (or the provider's drain limit passed); Attach returns when it is healthy again.
-// Both return a short account of what happened for the outcome's detail. Members lists the
-// pool, so that the capacity guard can count before anything is touched.
+// drained; Attach returns when it is healthy again. wait bounds that waiting (0: the
+// provider's default); it comes from the runbook's step. Both return a short account of what
+// happened for the outcome's detail. Members lists the pool, so that the capacity guard can
+// count before anything is touched.
 type Balancer interface {
-	Detach(ctx context.Context, m Member) (detail string, err error)
-	Attach(ctx context.Context, m Member) (detail string, err error)
+	Detach(ctx context.Context, m Member, wait time.Duration) (detail string, err error)
+	Attach(ctx context.Context, m Member, wait time.Duration) (detail string, err error)
 	Members(ctx context.Context, pool string) ([]MemberState, error)
 }
 
@@ -65,17 +67,21 @@ type LBParams struct {
 	Member Member
 	// MinHealthy is the runbook's minimum of healthy members that must remain after a detach.
 	MinHealthy int
+	// Wait bounds draining (detach) or becoming healthy (attach); 0: the provider's default.
+	Wait time.Duration
 }
 
-// ParseLBParams reads a step's rendered parameters: pool, member (default: the host name),
-// port, min_healthy.
+// ParseLBParams reads a step's rendered parameters, as the runbook language writes them:
+// backend and server (HAProxy) or target_group_arn, target_id and port (ELBv2); min_healthy
+// and wait. The member defaults to the host's name. Choosing the provider (provider, lb_host,
+// socket) is the caller's business; see package actions/balancers.
 func ParseLBParams(host string, p map[string]string) (LBParams, error) {
-	out := LBParams{Member: Member{Pool: p["pool"], Name: p["member"]}}
+	out := LBParams{Member: Member{Pool: first(p, "backend", "target_group_arn", "pool"), Name: first(p, "server", "target_id", "member")}}
 	if out.Member.Name == "" {
 		out.Member.Name = host
 	}
 	if out.Member.Pool == "" {
-		return out, refusef("load balancer step for %s: parameter pool is required", host)
+		return out, refusef("load balancer step for %s: parameter backend or target_group_arn is required", host)
 	}
 	var err error
 	if out.Member.Port, err = intParam(p, "port", 0); err != nil {
@@ -84,7 +90,18 @@ func ParseLBParams(host string, p map[string]string) (LBParams, error) {
 	if out.MinHealthy, err = intParam(p, "min_healthy", 1); err != nil {
 		return out, err
 	}
-	return out, nil
+	out.Wait, err = durationParam(p, "wait")
+	return out, err
+}
+
+// first is the first non-empty value among keys.
+func first(p map[string]string, keys ...string) string {
+	for _, k := range keys {
+		if v := p[k]; v != "" {
+			return v
+		}
+	}
+	return ""
 }
 
 // intParam parses an optional integer parameter.

@@ -30,12 +30,13 @@ type HeapDumpParams struct {
 	Timeout time.Duration
 }
 
-// ParseHeapDumpParams reads a heap_dump step's rendered parameters: pattern, path, dir, run,
-// run_as, compress, max_size (bytes, or with a KiB/MiB/GiB suffix), timeout.
+// ParseHeapDumpParams reads a heap_dump step's rendered parameters: process (the pgrep -f
+// pattern; "pattern" is accepted too), path, compress, max_size (bytes, or with a KiB/MiB/GiB
+// suffix), and optionally dir, run, run_as, timeout.
 func ParseHeapDumpParams(p map[string]string) (HeapDumpParams, error) {
-	out := HeapDumpParams{Pattern: p["pattern"], Path: p["path"], Dir: p["dir"], Run: p["run"], RunAs: p["run_as"]}
+	out := HeapDumpParams{Pattern: first(p, "process", "pattern"), Path: p["path"], Dir: p["dir"], Run: p["run"], RunAs: p["run_as"]}
 	if out.Pattern == "" {
-		return out, refusef("heap_dump: parameter pattern is required")
+		return out, refusef("heap_dump: parameter process is required")
 	}
 	var err error
 	if out.Compress, err = boolParam(p, "compress"); err != nil {

@@ -24,7 +24,7 @@ func LBDetach(ctx context.Context, b Balancer, host string, p LBParams) (Outcome
 	o.note("%s", before)
 	o.ran(fmt.Sprintf("detach %s from %s", o.Member, p.Member.Pool))
 	o.StillDetached = true
-	detail, err := b.Detach(ctx, p.Member)
+	detail, err := b.Detach(ctx, p.Member, p.Wait)
 	if detail != "" {
 		o.note("%s", detail)
 	}
@@ -41,7 +41,7 @@ func LBAttach(ctx context.Context, b Balancer, host string, p LBParams) (Outcome
 	o.Pool, o.Member = p.Member.Pool, p.Member.String()
 	who, pool := label(host, p.Member), ShortPool(p.Member.Pool)
 	o.ran(fmt.Sprintf("attach %s to %s", o.Member, p.Member.Pool))
-	detail, err := b.Attach(ctx, p.Member)
+	detail, err := b.Attach(ctx, p.Member, p.Wait)
 	if detail != "" {
 		o.note("%s", detail)
 	}

@@ -5,11 +5,12 @@ import (
 	"time"
 )
 
-// ParseRestartParams reads a restart step's rendered parameters: service, command,
-// verify_command, health_url, health_command, settle, poll, timeout, sudo.
+// ParseRestartParams reads a restart step's rendered parameters: service and health_check
+// (a shell command, as the runbook language renders it), and optionally command,
+// verify_command, health_url, settle, poll, timeout and sudo.
 func ParseRestartParams(p map[string]string) (RestartParams, error) {
 	out := RestartParams{Service: p["service"], Command: p["command"], VerifyCommand: p["verify_command"],
-		HealthURL: p["health_url"], HealthCommand: p["health_command"]}
+		HealthURL: p["health_url"], HealthCommand: first(p, "health_check", "health_command")}
 	var err error
 	for key, dst := range map[string]*time.Duration{"settle": &out.Settle, "poll": &out.Poll, "timeout": &out.Timeout} {
 		if *dst, err = durationParam(p, key); err != nil {

@@ -63,7 +63,7 @@ func TestRestart(t *testing.T) {
 		{"restart refused by systemd", func(s string) { write(t, s+"/web.refuse", "") },
 			map[string]string{"service": "web"}, nil, "restart of web on app-3 failed: systemctl: exit 1: Job for web.service failed"},
 		{"custom command and health command", nil,
-			map[string]string{"command": "true", "verify_command": "echo running", "health_command": "echo ok"},
+			map[string]string{"command": "true", "verify_command": "echo running", "health_check": "echo ok"},
 			nil, "restarted true on app-3: running (after"},
 	}
 	for _, tt := range tests {

@@ -32,8 +32,8 @@ type API interface {
 // Balancer detaches and attaches targets of ELBv2 target groups.
 type Balancer struct {
 	API API
-	// DrainWait bounds the wait for draining to finish (default 6m: AWS's default
-	// deregistration delay is 300s).
+	// DrainWait bounds the wait for draining to finish when the step gives no wait (default
+	// 6m: AWS's default deregistration delay is 300s).
 	DrainWait time.Duration
 	// HealthyWait bounds the wait for a registered target to be healthy (default 5m).
 	HealthyWait time.Duration
@@ -62,7 +62,7 @@ func (b *Balancer) Members(ctx context.Context, pool string) ([]actions.MemberSt
 }
 
 // Detach deregisters m and waits until draining has finished.
-func (b *Balancer) Detach(ctx context.Context, m actions.Member) (string, error) {
+func (b *Balancer) Detach(ctx context.Context, m actions.Member, wait time.Duration) (string, error) {
 	start := time.Now()
 	_, err := b.API.DeregisterTargets(ctx, &elb.DeregisterTargetsInput{TargetGroupArn: aws.String(m.Pool), Targets: targets(m)})
 	if err != nil {
@@ -71,7 +71,7 @@ func (b *Balancer) Detach(ctx context.Context, m actions.Member) (string, error)
 	w := elb.NewTargetDeregisteredWaiter(b.API, func(o *elb.TargetDeregisteredWaiterOptions) {
 		o.MinDelay, o.MaxDelay = b.delays()
 	})
-	limit := orDefault(b.DrainWait, 6*time.Minute)
+	limit := orDefault(wait, orDefault(b.DrainWait, 6*time.Minute))
 	if err := w.Wait(ctx, b.describe(m), limit); err != nil {
 		return "deregistered; draining not finished", waitError(ctx, "draining", m, limit, err)
 	}
@@ -79,7 +79,7 @@ func (b *Balancer) Detach(ctx context.Context, m actions.Member) (string, error)
 }
 
 // Attach registers m and waits until it is healthy.
-func (b *Balancer) Attach(ctx context.Context, m actions.Member) (string, error) {
+func (b *Balancer) Attach(ctx context.Context, m actions.Member, wait time.Duration) (string, error) {
 	start := time.Now()
 	_, err := b.API.RegisterTargets(ctx, &elb.RegisterTargetsInput{TargetGroupArn: aws.String(m.Pool), Targets: targets(m)})
 	if err != nil {
@@ -88,7 +88,7 @@ func (b *Balancer) Attach(ctx context.Context, m actions.Member) (string, error)
 	w := elb.NewTargetInServiceWaiter(b.API, func(o *elb.TargetInServiceWaiterOptions) {
 		o.MinDelay, o.MaxDelay = b.delays()
 	})
-	limit := orDefault(b.HealthyWait, 5*time.Minute)
+	limit := orDefault(wait, orDefault(b.HealthyWait, 5*time.Minute))
 	if err := w.Wait(ctx, b.describe(m), limit); err != nil {
 		return "registered; not healthy", waitError(ctx, "healthy", m, limit, err)
 	}

@@ -18,9 +18,11 @@ import (
 // sessions, it only stops new ones, and the detail says how many were still open.
 type Balancer struct {
 	Client *Client
-	// DrainTimeout bounds the wait for open sessions to end (default 30s).
+	// DrainTimeout bounds the wait for open sessions to end when the step gives no wait
+	// (default 30s).
 	DrainTimeout time.Duration
-	// HealthyTimeout bounds the wait for an attached server to be UP (default 60s).
+	// HealthyTimeout bounds the wait for an attached server to be UP when the step gives no
+	// wait (default 60s).
 	HealthyTimeout time.Duration
 	// Poll is the interval between `show stat` reads while waiting (default 250ms).
 	Poll time.Duration
@@ -42,12 +44,12 @@ func (b *Balancer) Members(ctx context.Context, pool string) ([]actions.MemberSt
 }
 
 // Detach drains m, waits for its sessions to end, and puts it in maintenance.
-func (b *Balancer) Detach(ctx context.Context, m actions.Member) (string, error) {
+func (b *Balancer) Detach(ctx context.Context, m actions.Member, wait time.Duration) (string, error) {
 	start := time.Now()
 	if err := b.Client.SetState(ctx, m.Pool, m.Name, "drain"); err != nil {
 		return "", err
 	}
-	left, err := b.waitFor(ctx, m, def(b.DrainTimeout, 30*time.Second), func(s ServerStat) bool { return s.Sessions == 0 })
+	left, err := b.waitFor(ctx, m, def(wait, def(b.DrainTimeout, 30*time.Second)), func(s ServerStat) bool { return s.Sessions == 0 })
 	if err != nil && ctx.Err() != nil {
 		return "drain set; interrupted before maint", err
 	}
@@ -62,12 +64,12 @@ func (b *Balancer) Detach(ctx context.Context, m actions.Member) (string, error)
 }
 
 // Attach sets m ready and waits until HAProxy considers it UP.
-func (b *Balancer) Attach(ctx context.Context, m actions.Member) (string, error) {
+func (b *Balancer) Attach(ctx context.Context, m actions.Member, wait time.Duration) (string, error) {
 	start := time.Now()
 	if err := b.Client.SetState(ctx, m.Pool, m.Name, "ready"); err != nil {
 		return "", err
 	}
-	last, err := b.waitFor(ctx, m, def(b.HealthyTimeout, 60*time.Second), ServerStat.Healthy)
+	last, err := b.waitFor(ctx, m, def(wait, def(b.HealthyTimeout, 60*time.Second)), ServerStat.Healthy)
 	if err != nil {
 		return fmt.Sprintf("set ready; last status %q", last.Status), err
 	}

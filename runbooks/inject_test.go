@@ -1,0 +1,165 @@
+package runbooks
+
+import (
+	"bytes"
+	"errors"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/alaya-sre/alaya/incident"
+)
+
+// injection is incident data written to break out of a command. Each must arrive at the
+// command as one argument, byte for byte, with no side effect.
+var injection = []string{
+	"$(touch MARKER)", "`touch MARKER`", "'; touch MARKER; '", `"; touch MARKER; "`,
+	`\'; touch MARKER #`, "x && touch MARKER", "x || touch MARKER", "x | touch MARKER", "x; touch MARKER",
+	"x\ntouch MARKER", "x\r\ntouch MARKER", "$((1+1)) ${HOME} $HOME ${IFS}touch${IFS}MARKER",
+	"* ? [a-z] ~ ~root", "-n", "--help", "-e \\n", "'", "''", `"`, `\`, `\\'`, "a'b'c", "'$(touch MARKER)'",
+	"> MARKER", "< /etc/passwd", "2>&1", "&", "#comment", "!!", "{a,b}", "\t\v\f", " leading and trailing ",
+	"", "\xff\xfe invalid utf-8 \xc3", "日本語のインシデント 🔥🧯", strings.Repeat("長い🙂", 3000),
+	"%s %d %n", "\x1b[31mred\x1b[0m", "\u202egnp.exe", "$'\\x41'", "'\"'\"'",
+}
+
+// injectRunbook renders the incident title into commands the way authors write them.
+const injectRunbook = `
+name: inject
+owner: sre
+match: "true"
+targets: {expr: '"app-1"'}
+steps:
+  - name: printf
+    run: printf %s {{ incident.title }}
+  - name: quoted_format
+    run: printf '%s|' {{ incident.title }} {{ [incident.title, alerts[0].details.host] }}
+  - name: echo
+    run: echo {{ incident.title }}
+`
+
+// actionRunbook puts the same data into an action parameter.
+const actionRunbook = `
+name: inject-action
+owner: sre
+match: "true"
+targets: {expr: '"app-1"'}
+steps:
+  - name: gate
+    gate: {}
+  - name: action
+    restart: {service: "{{ incident.title }}"}
+`
+
+func injectPlan(t testing.TB, value string) (*Plan, error) {
+	return planWith(t, injectRunbook, value)
+}
+
+func planWith(t testing.TB, src, value string) (*Plan, error) {
+	t.Helper()
+	rb, err := Parse("inject.yaml", []byte(src), testInventory(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	ev := event(func(i *incident.Incident) {
+		i.Title = value
+		i.Alerts = []incident.Alert{{Details: map[string]any{"host": value}}}
+	})
+	return rb.Plan(ev, testInventory(t))
+}
+
+// sh runs a rendered command with the real /bin/sh in an empty directory and returns its
+// stdout and whatever the command left in the directory.
+func sh(t testing.TB, cmd string) (string, []string) {
+	t.Helper()
+	dir := t.TempDir()
+	c := exec.Command("sh", "-c", cmd)
+	c.Dir = dir
+	c.Env = []string{"PATH=/usr/bin:/bin", "HOME=" + dir}
+	var out, stderr bytes.Buffer
+	c.Stdout, c.Stderr = &out, &stderr
+	if err := c.Run(); err != nil {
+		t.Fatalf("sh -c %q: %v: %s", clipName(cmd), err, stderr.String())
+	}
+	entries, _ := os.ReadDir(dir)
+	var left []string
+	for _, e := range entries {
+		left = append(left, e.Name())
+	}
+	return out.String(), left
+}
+
+func TestInjectionExecutedByRealShell(t *testing.T) {
+	if _, err := exec.LookPath("sh"); err != nil {
+		t.Skip("no sh")
+	}
+	for _, value := range injection {
+		t.Run(clipName(value), func(t *testing.T) {
+			p, err := injectPlan(t, value)
+			if err != nil {
+				t.Fatal(err)
+			}
+			out, left := sh(t, p.Steps[0].Commands["app-1"])
+			if out != value {
+				t.Errorf("printf %%s got %q, want %q", clipName(out), clipName(value))
+			}
+			out2, left2 := sh(t, p.Steps[1].Commands["app-1"])
+			if want := strings.Repeat(value+"|", 3); out2 != want {
+				t.Errorf("list rendering got %q, want %q", clipName(out2), clipName(want))
+			}
+			// echo's options and escapes make it unfit for data (see docs), but it must
+			// still run nothing but echo.
+			_, left3 := sh(t, p.Steps[2].Commands["app-1"])
+			if len(left)+len(left2)+len(left3) > 0 {
+				t.Errorf("side effect: files %v %v %v", left, left2, left3)
+			}
+		})
+	}
+}
+
+func TestInjectionInActionParameters(t *testing.T) {
+	p, err := planWith(t, actionRunbook, "checkout.service; reboot")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := p.Steps[1].Action["app-1"]["service"]; got != "checkout.service; reboot" {
+		t.Errorf("service = %q", got)
+	}
+	// Action parameters are data for the action, not shell; control characters would let an
+	// incident smuggle a second line into a line protocol, so they are refused.
+	for _, bad := range []string{"a\nb", "a\rb", "x\x1b[0m"} {
+		if _, err := planWith(t, actionRunbook, bad); err == nil || !strings.Contains(err.Error(), "control character") {
+			t.Errorf("%q: err = %v", bad, err)
+		}
+	}
+}
+
+// TestNULRefused documents the rule for NUL: a shell argument cannot hold one, so a plan
+// whose interpolated value holds one is refused (ErrNUL) rather than silently changed.
+func TestNULRefused(t *testing.T) {
+	for _, v := range []string{"a\x00b", "\x00", "$(touch MARKER)\x00"} {
+		_, err := injectPlan(t, v)
+		if !errors.Is(err, ErrNUL) {
+			t.Errorf("%q: err = %v, want ErrNUL", v, err)
+		}
+	}
+}
+
+func TestQuote(t *testing.T) {
+	for in, want := range map[string]string{
+		"": "''", "a": "'a'", "a b": "'a b'", "it's": `'it'\''s'`, "'": `''\'''`,
+	} {
+		if got := Quote(in); got != want {
+			t.Errorf("Quote(%q) = %s, want %s", in, got, want)
+		}
+	}
+}
+
+func TestInjectionCorpusIsSeeded(t *testing.T) {
+	// The fuzz seeds start from this corpus; keep them together.
+	files, _ := filepath.Glob("testdata/fuzz/FuzzRender/*")
+	if len(files) == 0 {
+		t.Skip("no committed seeds yet")
+	}
+}

@@ -1,7 +1,6 @@
 package haproxy_test
 
 import (
-	"context"
 	"errors"
 	"strings"
 	"testing"
@@ -99,13 +98,36 @@ func TestErrorsAreRepliesNotSocketFailures(t *testing.T) {
 }
 
 func TestDetachWaitsForSessionsThenMaint(t *testing.T) {
-	p := thaproxy.Start(t, 2)
-	b := newBalancer(p)
-	b.DrainTimeout = 300 * time.Millisecond
-	ctx, cancel := context.WithTimeout(t.Context(), 10*time.Second)
-	defer cancel()
-	o, err := actions.LBDetach(ctx, b, "app-1", actions.LBParams{Member: actions.Member{Pool: "app", Name: "app-1"}, MinHealthy: 1})
-	if err != nil || !strings.Contains(o.Detail, "MAINT") {
-		t.Fatalf("detach: %v %+v", err, o)
+	tests := []struct {
+		name       string
+		releaseIn  time.Duration
+		wait       time.Duration
+		wantDetail string
+	}{
+		{"sessions end within the wait", 300 * time.Millisecond, 5 * time.Second, "drained in"},
+		{"sessions outlive the wait", time.Hour, 300 * time.Millisecond, "drain timed out after"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			p := thaproxy.Start(t, 2)
+			p.Hold(t, 2) // round robin: one open session on each server
+			if p.HeldOn("app-1") != 1 {
+				t.Fatalf("held sessions not spread: app-1 %d, app-2 %d", p.HeldOn("app-1"), p.HeldOn("app-2"))
+			}
+			time.AfterFunc(tt.releaseIn, p.Release)
+			start := time.Now()
+			params := actions.LBParams{Member: actions.Member{Pool: "app", Name: "app-1"}, MinHealthy: 1, Wait: tt.wait}
+			o, err := actions.LBDetach(t.Context(), newBalancer(p), "app-1", params)
+			if err != nil || !strings.Contains(o.Detail, tt.wantDetail) || !strings.Contains(o.Detail, "now MAINT") {
+				t.Fatalf("detach: %v\n%s", err, o.Detail)
+			}
+			if took := time.Since(start); took < min(tt.releaseIn, tt.wait) {
+				t.Fatalf("detach returned after %s without waiting for the session", took)
+			}
+			if st := p.Command(t, "show stat app 4 -1"); !strings.Contains(st, "MAINT") {
+				t.Fatalf("not in MAINT:\n%s", st)
+			}
+			t.Log(o.Detail)
+		})
 	}
 }

@@ -16,6 +16,8 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
+	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -30,6 +32,8 @@ type Proxy struct {
 	Servers  []string // server names, which are also what each server answers
 	PID      int
 	client   *http.Client
+	held     sync.Map // server name -> *atomic.Int32 of /hold requests received
+	release  chan struct{}
 }
 
 // Option changes what Start builds.
@@ -53,12 +57,12 @@ func Start(tb testing.TB, n int, opts ...Option) *Proxy {
 	bin, err := exec.LookPath("haproxy")
 	testenv.Require(tb, "haproxy (apt-get install -y haproxy)", err == nil)
 	dir := tempDir(tb)
-	p := &Proxy{Socket: filepath.Join(dir, "admin.sock"), Backend: "app",
+	p := &Proxy{Socket: filepath.Join(dir, "admin.sock"), Backend: "app", release: make(chan struct{}),
 		client: &http.Client{Timeout: 5 * time.Second, Transport: &http.Transport{DisableKeepAlives: true}}}
 	var lines []string
 	for i := 1; i <= n; i++ {
 		name := fmt.Sprintf("app-%d", i)
-		addr := startServer(tb, name)
+		addr := startServer(tb, name, &p.held, p.release)
 		p.Servers = append(p.Servers, name)
 		lines = append(lines, fmt.Sprintf("  server %s %s check inter 100ms rise 1 fall 1", name, addr))
 	}
@@ -69,6 +73,7 @@ func Start(tb testing.TB, n int, opts ...Option) *Proxy {
 		tb.Fatal(err)
 	}
 	p.PID = run(tb, bin, cfg, dir)
+	tb.Cleanup(p.Release)
 	p.waitReady(tb)
 	return p
 }
@@ -175,4 +180,49 @@ func (p *Proxy) Hits(ctx context.Context, tb testing.TB, n int) map[string]int {
 		hits[strings.TrimSpace(string(body))]++
 	}
 	return hits
+}
+
+// Hold opens n requests through the frontend that the servers answer only after Release,
+// so sessions stay open on them (for drain tests). It returns once every server that got one
+// has counted it; HeldOn says where they landed.
+func (p *Proxy) Hold(tb testing.TB, n int) {
+	tb.Helper()
+	for range n {
+		go func() {
+			resp, err := p.client.Get(p.Frontend + "/hold")
+			if err == nil {
+				io.Copy(io.Discard, resp.Body)
+				resp.Body.Close()
+			}
+		}()
+	}
+	deadline := time.Now().Add(5 * time.Second)
+	for time.Now().Before(deadline) {
+		total := 0
+		for _, s := range p.Servers {
+			total += p.HeldOn(s)
+		}
+		if total == n {
+			return
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	tb.Fatalf("held requests did not reach the servers")
+}
+
+// HeldOn is how many /hold requests server name received.
+func (p *Proxy) HeldOn(name string) int {
+	if n, ok := p.held.Load(name); ok {
+		return int(n.(*atomic.Int32).Load())
+	}
+	return 0
+}
+
+// Release answers every held request. It may be called more than once.
+func (p *Proxy) Release() {
+	select {
+	case <-p.release:
+	default:
+		close(p.release)
+	}
 }

@@ -5,17 +5,28 @@ import (
 	"net"
 	"net/http"
 	"os"
+	"sync"
+	"sync/atomic"
 	"testing"
 )
 
 // startServer serves name on every path from a free local port and returns its address.
-func startServer(tb testing.TB, name string) string {
+// /hold answers only once release is closed, to keep a session open through HAProxy.
+func startServer(tb testing.TB, name string, held *sync.Map, release <-chan struct{}) string {
 	tb.Helper()
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		tb.Fatal(err)
 	}
 	srv := &http.Server{Handler: http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Path == "/hold" {
+			n, _ := held.LoadOrStore(name, new(atomic.Int32))
+			n.(*atomic.Int32).Add(1)
+			select {
+			case <-release:
+			case <-r.Context().Done():
+			}
+		}
 		fmt.Fprintln(w, name)
 	})}
 	go srv.Serve(ln)

@@ -137,6 +137,12 @@ func TestPlanHash(t *testing.T) {
 			t.Errorf("%s: hash did not change", name)
 		}
 	}
+	// encoding/json maps invalid UTF-8 to U+FFFD; the hash must still tell such bytes apart.
+	x, y := plan(withHosts("app-3")), plan(withHosts("app-3"))
+	x.Steps[0].Commands["app-3"], y.Steps[0].Commands["app-3"] = "\xff", "\xfe"
+	if x.Hash() == y.Hash() {
+		t.Error("commands differing in invalid UTF-8 share a hash")
+	}
 	p := plan(withHosts("app-3"))
 	p.Why, p.Refused = "reworded", []Refusal{{"x", "y"}}
 	if p.Hash() != base.Hash() {

@@ -105,3 +105,24 @@ func TestRuleRuntimeErrorDoesNotMatch(t *testing.T) {
 		}
 	}
 }
+
+// TestMatchConcurrent: the worker matches events from several goroutines on one catalog.
+func TestMatchConcurrent(t *testing.T) {
+	c := loadMatch(t)
+	want := decisions(c.Evaluate(event(nil)))
+	done := make(chan []outcome)
+	for range 8 {
+		go func() {
+			var got []outcome
+			for range 50 {
+				got = decisions(c.Evaluate(event(nil)))
+			}
+			done <- got
+		}()
+	}
+	for range 8 {
+		if got := <-done; len(got) != len(want) || got[1] != want[1] {
+			t.Errorf("concurrent evaluation differs: %+v", got)
+		}
+	}
+}

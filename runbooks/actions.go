@@ -39,11 +39,15 @@ func (l *loader) lb(path string, lb *lbYAML, detach bool) []actionParam {
 		l.errs.Add(l.doc.Pos(path+".provider"), "provider %q: expected haproxy or elbv2", lb.Provider)
 		return nil
 	}
-	if lb.MinHealthy < 0 || (!detach && lb.MinHealthy != 0) {
-		l.errs.Add(l.doc.Pos(path+".min_healthy"), "min_healthy: only for lb_detach, at least 0")
+	minHealthy := 1 // never empty a backend unless the author says so
+	if lb.MinHealthy != nil {
+		minHealthy = *lb.MinHealthy
+		if minHealthy < 0 || !detach {
+			l.errs.Add(l.doc.Pos(path+".min_healthy"), "min_healthy: only for lb_detach, at least 0")
+		}
 	}
 	if detach {
-		out = append(out, actionParam{key: "min_healthy", value: strconv.Itoa(lb.MinHealthy)})
+		out = append(out, actionParam{key: "min_healthy", value: strconv.Itoa(minHealthy)})
 	}
 	wait := lb.Wait
 	if wait <= 0 {

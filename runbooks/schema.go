@@ -84,9 +84,11 @@ func typeSchema(t reflect.Type, hint string) schemaMap {
 		return schemaMap{"type": "string", "pattern": `^([0-9]+(\.[0-9]+)?(ns|us|µs|ms|s|m|h))+$`}
 	}
 	switch t.Kind() {
-	case reflect.Pointer: // optional block; `gate:` with nothing after it is a gate with defaults
+	case reflect.Pointer:
 		s := typeSchema(t.Elem(), hint)
-		s["type"] = []string{"object", "null"}
+		if t.Elem().Kind() == reflect.Struct { // optional block: `gate:` alone is a gate with defaults
+			s["type"] = []string{"object", "null"}
+		}
 		return s
 	case reflect.String:
 		return schemaMap{"type": "string"}

@@ -84,7 +84,7 @@ type lbYAML struct {
 	TargetGroupARN string        `yaml:"target_group_arn" doc:"elbv2: target group ARN; template."`
 	TargetID       string        `yaml:"target_id" doc:"elbv2: target id, an instance id or IP (default {{ host.address }}); template."`
 	Port           int           `yaml:"port" doc:"elbv2: target port, when the target group needs one."`
-	MinHealthy     int           `yaml:"min_healthy" doc:"lb_detach: refuse when fewer healthy servers would remain."`
+	MinHealthy     *int          `yaml:"min_healthy" doc:"lb_detach: refuse when fewer healthy servers would remain (default 1; 0 turns the guard off)."`
 	Wait           time.Duration `yaml:"wait" doc:"How long to wait for draining (detach) or healthy (attach); default 2m."`
 }
 

@@ -2,6 +2,7 @@ package pagerduty
 
 import (
 	"context"
+	"log/slog"
 	"time"
 )
 
@@ -12,3 +13,5 @@ func SetSleep(c *Client, sleep func(ctx context.Context, d time.Duration) error)
 
 // SetJitter fixes the back-off jitter (a number in [0,1)).
 func SetJitter(c *Client, jitter func() float64) { c.rt.jitter = jitter }
+
+func nilLogger() *slog.Logger { return slog.New(slog.DiscardHandler) }

@@ -138,7 +138,7 @@ func (c *Config) resolvePaths() {
 func (c *Config) defaults() {
 	setDefault(&c.Log.Level, "info")
 	setDefault(&c.NATS.Stream, "ALAYA_EVENTS")
-	setDefault(&c.NATS.Duplicates, 2*time.Hour)
+	setDefault(&c.NATS.Duplicates, 72*time.Hour) // PagerDuty retries a failed delivery for up to 48 h
 	if len(c.NATS.URLs) == 0 && !c.NATS.Embedded {
 		c.NATS.URLs = []string{"nats://127.0.0.1:4222"}
 	}

@@ -24,7 +24,7 @@ func TestLoadGood(t *testing.T) {
 	if want, _ := filepath.Abs("testdata/runbooks"); c.Worker.Runbooks != filepath.Join("testdata", "runbooks") && c.Worker.Runbooks != want {
 		t.Errorf("runbooks path %q not resolved against the config file", c.Worker.Runbooks)
 	}
-	if c.NATS.Duplicates != 2*time.Hour || c.Worker.Concurrency != 4 {
+	if c.NATS.Duplicates != 72*time.Hour || c.Worker.Concurrency != 4 {
 		t.Errorf("defaults not applied: %+v %+v", c.NATS, c.Worker)
 	}
 }

@@ -1,0 +1,155 @@
+package remediate
+
+import (
+	"context"
+	"fmt"
+	"sync"
+	"time"
+
+	"github.com/alaya-sre/alaya/executor"
+	"github.com/alaya-sre/alaya/inventory"
+	"github.com/alaya-sre/alaya/runbooks"
+)
+
+// execute runs the plan's steps in order, each across all targets at once (bounded by the
+// runbook's concurrency). Every step on every host is written to the ledger before and after
+// it runs.
+func (p *Pipeline) execute(ctx context.Context, run *Run) error {
+	hbCtx, stopHeartbeat := context.WithCancel(ctx)
+	defer stopHeartbeat()
+	go run.Ledger.Heartbeat(hbCtx, p.Options.Heartbeat)
+
+	for i := range run.Plan.Steps {
+		step := &run.Plan.Steps[i]
+		if step.Kind == "gate" {
+			// Approval gates arrive with the approvals capability; until then a run stops here.
+			run.fail(fmt.Sprintf("stopped at gate %q: approvals are not enabled on this worker", step.Name))
+			break
+		}
+		if err := ctx.Err(); err != nil {
+			return classify(err)
+		}
+		p.runStep(ctx, run, i, step)
+	}
+	run.Finished = time.Now()
+	return nil
+}
+
+func (p *Pipeline) runStep(ctx context.Context, run *Run, index int, step *runbooks.Step) {
+	limit := run.Runbook.Limits.Concurrency
+	if limit < 1 {
+		limit = len(run.Plan.Targets)
+	}
+	sem := make(chan struct{}, limit)
+	var wg sync.WaitGroup
+	for _, host := range run.Plan.Targets {
+		wg.Go(func() {
+			sem <- struct{}{}
+			defer func() { <-sem }()
+			run.setResult(p.runOnHost(ctx, run, index, step, host))
+		})
+	}
+	wg.Wait()
+}
+
+// runOnHost runs one step on one host and returns what happened; it never returns an error,
+// because one host's failure is a result to report, not a reason to stop the others.
+func (p *Pipeline) runOnHost(ctx context.Context, run *Run, index int, step *runbooks.Step, hostName string) *HostResult {
+	res := &HostResult{Step: step.Name, Index: index, Host: hostName, Started: time.Now()}
+	defer func() {
+		res.Finished = time.Now()
+		p.Metrics.steps.WithLabelValues(step.Kind, res.outcome()).Inc()
+		p.Metrics.stepDur.WithLabelValues(step.Kind).Observe(res.Finished.Sub(res.Started).Seconds())
+	}()
+	if reason := p.skipReason(run, index, step, hostName); reason != "" {
+		res.Skipped = reason
+		return res
+	}
+	host, err := p.Inventory.Lookup(hostName)
+	if err != nil {
+		res.Err = err.Error()
+		return res
+	}
+	key := stepKey(index, hostName)
+	if err := run.Ledger.Update(ctx, func(r *RunRecord) {
+		r.Steps[key] = StepState{Status: stepStarted, Mutating: step.Mutating, Started: res.Started}
+	}); err != nil {
+		res.Err = "ledger: " + err.Error()
+		return res
+	}
+	switch step.Kind {
+	case "run":
+		p.runCommand(ctx, run, step, host, res)
+	case "collect":
+		p.collect(ctx, run, step, host, res)
+	default:
+		res.Err = fmt.Sprintf("step kind %q is not supported by this worker", step.Kind)
+	}
+	status := stepDone
+	if !res.OK() {
+		status = stepFailed
+	}
+	_ = run.Ledger.Update(context.WithoutCancel(ctx), func(r *RunRecord) {
+		r.Steps[key] = StepState{Status: status, Mutating: step.Mutating, ExitCode: res.ExitCode,
+			Started: res.Started, Finished: time.Now(), Error: res.Err}
+	})
+	return res
+}
+
+// skipReason says why a step must not run on a host: an earlier step failed there (and did not
+// allow continuing), its `when` condition is false, or the dry-run switch is on.
+func (p *Pipeline) skipReason(run *Run, index int, step *runbooks.Step, host string) string {
+	for j := range index {
+		prev := &run.Plan.Steps[j]
+		r := run.result(host, prev.Name)
+		if r != nil && !r.OK() && r.Skipped == "" && !prev.ContinueOnError {
+			return fmt.Sprintf("earlier step %s failed", prev.Name)
+		}
+	}
+	ok, err := step.ShouldRun(run.stepResults(host))
+	if err != nil {
+		return "when condition failed: " + err.Error()
+	}
+	if !ok {
+		return "when condition is false"
+	}
+	if step.Mutating && p.Options.DryRun {
+		return "dry run"
+	}
+	return ""
+}
+
+func (p *Pipeline) runCommand(ctx context.Context, run *Run, step *runbooks.Step, host *inventory.Host, res *HostResult) {
+	cmd := step.Commands[host.Name]
+	out, err := p.Runner.Run(ctx, host, cmd, executor.RunOptions{Timeout: step.Timeout})
+	if out != nil {
+		res.ExitCode = out.ExitCode
+		res.Stdout = p.Redactor.String(string(out.Stdout))
+		res.Stderr = p.Redactor.String(string(out.Stderr))
+	}
+	if err != nil {
+		res.Err = p.Redactor.String(err.Error())
+		if out == nil {
+			res.ExitCode = -1
+		}
+	}
+	p.storeOutputs(ctx, run, step, res, out)
+}
+
+func (r *Run) result(host, step string) *HostResult {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return r.Results[host][step]
+}
+
+func (r *HostResult) outcome() string {
+	switch {
+	case r.Skipped != "":
+		return "skipped"
+	case r.Err != "":
+		return "error"
+	case r.ExitCode != 0:
+		return "nonzero"
+	}
+	return "ok"
+}

@@ -1,0 +1,39 @@
+package remediate
+
+import "github.com/prometheus/client_golang/prometheus"
+
+// Metrics are the worker's Prometheus series. Labels are low-cardinality by construction:
+// runbook names come from the catalog, kinds and outcomes from fixed sets; incident ids,
+// hosts and run ids never become labels.
+type Metrics struct {
+	runs    *prometheus.CounterVec
+	steps   *prometheus.CounterVec
+	stepDur *prometheus.HistogramVec
+	stage   *prometheus.HistogramVec
+	notes   *prometheus.CounterVec
+}
+
+// NewMetrics registers the worker's metrics with reg.
+func NewMetrics(reg prometheus.Registerer) *Metrics {
+	m := &Metrics{
+		runs: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "alaya_runs_total", Help: "Runbook runs by outcome (ok, partial, failed, duplicate, no_match).",
+		}, []string{"runbook", "outcome"}),
+		steps: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "alaya_steps_total", Help: "Steps executed on hosts, by step kind and outcome.",
+		}, []string{"kind", "outcome"}),
+		stepDur: prometheus.NewHistogramVec(prometheus.HistogramOpts{
+			Name: "alaya_step_duration_seconds", Help: "Time one step took on one host.",
+			Buckets: prometheus.ExponentialBuckets(0.01, 2.5, 10),
+		}, []string{"kind"}),
+		stage: prometheus.NewHistogramVec(prometheus.HistogramOpts{
+			Name: "alaya_pipeline_stage_seconds", Help: "Time spent in each pipeline stage of a run.",
+			Buckets: prometheus.ExponentialBuckets(0.001, 3, 10),
+		}, []string{"stage"}),
+		notes: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "alaya_notes_total", Help: "Note deliveries to PagerDuty by outcome (posted, retry).",
+		}, []string{"outcome"}),
+	}
+	reg.MustRegister(m.runs, m.steps, m.stepDur, m.stage, m.notes)
+	return m
+}

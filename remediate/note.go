@@ -1,0 +1,194 @@
+package remediate
+
+import (
+	"context"
+	"fmt"
+	"regexp"
+	"slices"
+	"strings"
+	"unicode/utf8"
+
+	"github.com/alaya-sre/alaya/runbooks"
+)
+
+// MaxNote is PagerDuty's limit on a note's content.
+const MaxNote = 65535
+
+const (
+	maxLineRunes     = 160 // a line of output on a phone
+	defaultReportLen = 3   // telling lines per step when the runbook does not say
+)
+
+// renderNote writes the note a responder reads on a phone: a status line, why the runbook
+// matched, one line per host, the most telling output lines, and links to the evidence.
+// Everything but the links is redacted; links are appended afterwards because a presigned
+// URL carries a (short-lived, scoped) credential by design.
+func (p *Pipeline) renderNote(ctx context.Context, run *Run) string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "Alaya · %s (%s) · %s\n", run.Runbook.Name, run.Runbook.Version, run.statusLine())
+	if why := run.Decision.Why; why != "" {
+		fmt.Fprintf(&b, "Matched: %s\n", oneLine(why))
+	}
+	if run.Failure != "" {
+		fmt.Fprintf(&b, "⚠ %s\n", run.Failure)
+	}
+	if run.Plan != nil {
+		for _, r := range run.Plan.Refused {
+			fmt.Fprintf(&b, "✗ %s refused: %s\n", r.Target, r.Reason)
+		}
+		for _, host := range run.Plan.Targets {
+			p.renderHost(&b, run, host)
+		}
+	}
+	body := p.Redactor.String(b.String())
+	link := p.link(ctx, run.ManifestKey)
+	tail := "Run " + run.ID
+	if link != "" {
+		tail = "Evidence: " + link + "\n" + tail
+	}
+	return cutNote(body, tail, link)
+}
+
+func (r *Run) statusLine() string {
+	if r.Plan == nil || r.Failure != "" && len(r.Results) == 0 {
+		return "not run"
+	}
+	failed := r.failedHosts()
+	return fmt.Sprintf("%d/%d hosts ok", len(r.Plan.Targets)-failed, len(r.Plan.Targets))
+}
+
+// renderHost writes "✓ host" with each step's telling lines beneath it.
+func (p *Pipeline) renderHost(b *strings.Builder, run *Run, host string) {
+	mark := "✓"
+	var lines []string
+	for _, step := range run.Plan.Steps {
+		res := run.result(host, step.Name)
+		if res == nil {
+			continue
+		}
+		switch {
+		case res.Skipped != "":
+			lines = append(lines, fmt.Sprintf("  %s: skipped (%s)", step.Name, res.Skipped))
+		case res.Err != "":
+			mark = "✗"
+			lines = append(lines, fmt.Sprintf("  %s: %s", step.Name, clip(firstLine(res.Err))))
+		default:
+			if res.ExitCode != 0 {
+				mark = "✗"
+			}
+			lines = append(lines, tellingLines(step, res)...)
+		}
+	}
+	fmt.Fprintf(b, "%s %s\n", mark, host)
+	for _, l := range lines {
+		b.WriteString(l + "\n")
+	}
+}
+
+// tellingLines picks what a responder most needs from a step's output: the lines matching
+// the runbook's report pattern if it has one, otherwise the last lines (logs end with news).
+func tellingLines(step runbooks.Step, res *HostResult) []string {
+	n := step.Report.Lines
+	if n == 0 {
+		n = defaultReportLen
+	}
+	out := nonEmptyLines(res.Stdout)
+	if res.ExitCode != 0 && strings.TrimSpace(res.Stderr) != "" {
+		out = nonEmptyLines(res.Stderr)
+	}
+	if step.Report.Match != "" {
+		if re, err := regexp.Compile(step.Report.Match); err == nil {
+			out = slices.DeleteFunc(out, func(l string) bool { return !re.MatchString(l) })
+		}
+	}
+	if len(out) > n {
+		out = out[len(out)-n:]
+	}
+	label := step.Name
+	if step.Report.Label != "" {
+		label = step.Report.Label
+	}
+	prefix := fmt.Sprintf("  %s: ", label)
+	if res.ExitCode != 0 {
+		prefix = fmt.Sprintf("  %s (exit %d): ", label, res.ExitCode)
+	}
+	if len(out) == 0 {
+		return []string{prefix + "(no output)"}
+	}
+	lines := make([]string, len(out))
+	for i, l := range out {
+		lines[i] = prefix + clip(l)
+		prefix = strings.Repeat(" ", utf8.RuneCountInString(prefix))
+	}
+	return lines
+}
+
+func nonEmptyLines(s string) []string {
+	var out []string
+	for _, l := range strings.Split(s, "\n") {
+		if strings.TrimSpace(l) != "" {
+			out = append(out, strings.TrimRight(l, " \r\t"))
+		}
+	}
+	return out
+}
+
+func clip(s string) string {
+	if utf8.RuneCountInString(s) <= maxLineRunes {
+		return s
+	}
+	r := []rune(s)
+	return string(r[:maxLineRunes-1]) + "…"
+}
+
+func oneLine(s string) string { return clip(strings.Join(strings.Fields(s), " ")) }
+
+// cutNote joins body and tail within PagerDuty's limit. When the body is too long it is cut
+// at a rune boundary and says so; the tail (links, run id) is always kept whole.
+func cutNote(body, tail, link string) string {
+	if len(body)+len(tail) <= MaxNote {
+		return body + tail
+	}
+	marker := "\n… cut to fit PagerDuty's note limit; the full output is in the evidence\n"
+	cut := max(MaxNote-len(tail)-len(marker), 0)
+	for cut > 0 && !utf8.RuneStart(body[cut]) {
+		cut--
+	}
+	return body[:cut] + marker + tail
+}
+
+func (p *Pipeline) link(ctx context.Context, key string) string {
+	if key == "" {
+		return ""
+	}
+	u, err := p.Store.Link(ctx, key, p.Options.LinkTTL)
+	if err != nil {
+		p.Logger.WarnContext(ctx, "no evidence link", "key", key, "err", err)
+		return ""
+	}
+	return u
+}
+
+// annotate puts the note in the outbox (durably) and marks the run finished in the same
+// breath, then tries to deliver the note at once. A note that cannot be posted now stays in
+// the outbox and is retried by the sweeper; it is never lost and never blocks the queue.
+func (p *Pipeline) annotate(ctx context.Context, run *Run) error {
+	content := p.renderNote(ctx, run)
+	if err := p.Outbox.Enqueue(ctx, run.ID, run.Event.Incident.ID, content); err != nil {
+		return classify(err)
+	}
+	state := StateDone
+	if run.Failure != "" && len(run.Results) == 0 {
+		state = StateFailed
+	}
+	if r := run.Ledger.Record(); r.State == StateUnknown {
+		state = StateUnknown
+	}
+	if err := run.Ledger.Update(ctx, func(r *RunRecord) { r.State, r.Noted, r.Reason = state, true, run.Failure }); err != nil {
+		return classify(err)
+	}
+	if err := p.Outbox.Deliver(ctx, run.ID); err != nil {
+		p.Logger.WarnContext(ctx, "note not posted yet; the outbox will retry", "run", run.ID, "err", err)
+	}
+	return nil
+}

@@ -1,0 +1,252 @@
+package app_test
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/alaya-sre/alaya/app"
+	"github.com/alaya-sre/alaya/config"
+	"github.com/alaya-sre/alaya/evidence"
+	"github.com/alaya-sre/alaya/incident"
+	"github.com/alaya-sre/alaya/internal/pdstandin"
+	"github.com/alaya-sre/alaya/internal/testenv/natsserver"
+	"github.com/alaya-sre/alaya/internal/testenv/s3server"
+	"github.com/alaya-sre/alaya/internal/testenv/sshbed"
+	"github.com/alaya-sre/alaya/pagerduty"
+)
+
+const (
+	pdToken       = "u+e2eTOKENdoNotLeak"
+	webhookSecret = "whsec-e2e-do-not-leak"
+	botEmail      = "alaya-bot@example.com"
+)
+
+// diagRunbook runs one diagnostic on the host named by the alert. hostname -I prints the
+// addresses of the network namespace the command ran in, which only the target has.
+const diagRunbook = `name: diag
+owner: sre
+match: any(alerts, .details.host != "")
+targets:
+  expr: hosts_from_alerts(alerts, "host")
+steps:
+  - name: system
+    run: uname -a; uptime; hostname -I
+    report:
+      lines: 3
+`
+
+// harness is the whole system on one machine: real JetStream, real S3 (versitygw), real sshd
+// behind a real bastion in network namespaces, the PagerDuty stand-in, and the receiver and
+// worker running in-process exactly as the daemons run them.
+type harness struct {
+	t        testing.TB
+	nats     *natsserver.Server
+	s3       *s3server.Server
+	bed      *sshbed.Bed
+	pd       *pdstandin.Server
+	cfg      *config.Config
+	store    evidence.Store
+	receiver string // base URL
+	worker   string // base URL
+	logs     *syncBuffer
+}
+
+func newHarness(t testing.TB) *harness {
+	h := &harness{t: t, logs: &syncBuffer{}}
+	h.bed = sshbed.Start(t)
+	h.s3 = s3server.Start(t)
+	h.nats = natsserver.Start(t, natsserver.WithPort(freePort(t)))
+	h.pd = pdstandin.New(pdstandin.WithToken(pdToken))
+	pdURL, err := h.pd.Start("127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(h.pd.Close)
+	h.pd.AddUser("PBOT001", "Alaya", botEmail)
+	h.pd.AddUser("PONCALL", "Dana Oncall", "dana@example.com")
+
+	dir := t.TempDir()
+	writeFile(t, filepath.Join(dir, "runbooks", "diag.yaml"), diagRunbook)
+	inv := string(h.bed.InventoryYAML()) + fmt.Sprintf(
+		"  - name: target-badkey\n    address: %s\n    port: %d\n    user: %s\n    key: %s\n    known_hosts: %s\n    bastion: %s\n",
+		h.bed.Target().Addr, h.bed.Target().Port, h.bed.Target().User, h.bed.Target().KeyFile,
+		h.bed.WrongKnownHosts(t, h.bed.Target()), h.bed.Bastion.Name)
+	writeFile(t, filepath.Join(dir, "inventory.yaml"), inv)
+
+	env := map[string]string{
+		"ALAYA_NATS_URLS":                h.nats.URL(),
+		"ALAYA_RECEIVER_WEBHOOK_SECRETS": "old-secret-rotating-out," + webhookSecret,
+		"ALAYA_RECEIVER_PUBLISH_TIMEOUT": "1s",
+		"ALAYA_RECEIVER_LINK_KEY":        "link-key-for-e2e-tests-0123456789",
+		"ALAYA_WORKER_RUNBOOKS":          filepath.Join(dir, "runbooks"),
+		"ALAYA_WORKER_INVENTORY":         filepath.Join(dir, "inventory.yaml"),
+		"ALAYA_WORKER_ACK_WAIT":          "5s",
+		"ALAYA_PAGERDUTY_API_URL":        pdURL,
+		"ALAYA_PAGERDUTY_TOKEN":          pdToken,
+		"ALAYA_PAGERDUTY_FROM":           botEmail,
+		"ALAYA_EVIDENCE_BUCKET":          h.s3.Bucket,
+		"ALAYA_EVIDENCE_ENDPOINT":        h.s3.Endpoint,
+		"ALAYA_EVIDENCE_REGION":          h.s3.Region,
+		"ALAYA_EVIDENCE_PATH_STYLE":      "true",
+	}
+	h.cfg, err = config.Load("", func(k string) string { return env[k] })
+	if err != nil {
+		t.Fatal(err)
+	}
+	h.store, err = evidence.NewS3(context.Background(), h.s3.Config(), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	h.start()
+	return h
+}
+
+// start runs the receiver and the worker until the test ends.
+func (h *harness) start() {
+	t := h.t
+	ctx, cancel := context.WithCancel(context.Background())
+	log := slog.New(slog.NewJSONHandler(h.logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
+	r, err := app.NewReceiver(ctx, h.cfg, log.With("process", "receiver"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	w, err := app.NewWorker(ctx, h.cfg, log.With("process", "worker"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	rl, wl := listen(t), listen(t)
+	h.receiver, h.worker = "http://"+rl.Addr().String(), "http://"+wl.Addr().String()
+	done := make(chan struct{}, 2)
+	go func() { _ = r.Run(ctx, rl); done <- struct{}{} }()
+	go func() { _ = w.Run(ctx, wl); done <- struct{}{} }()
+	t.Cleanup(func() {
+		cancel()
+		<-done
+		<-done
+		for _, secret := range []string{pdToken, webhookSecret} {
+			if strings.Contains(h.logs.String(), secret) {
+				t.Errorf("a secret reached the logs: %q", secret)
+			}
+		}
+	})
+	waitHTTP(t, h.receiver+"/readyz", http.StatusOK)
+	waitHTTP(t, h.worker+"/readyz", http.StatusOK)
+}
+
+// seed creates an incident on the stand-in whose alert names host.
+func (h *harness) seed(id, host string) {
+	h.pd.AddIncident(incident.Incident{
+		ID: id, Title: "High load on " + host, Status: incident.StatusTriggered, Urgency: "high",
+		Service:          incident.Ref{ID: "PSVC001", Summary: "checkout"},
+		EscalationPolicy: incident.Ref{ID: "PEP0001", Summary: "Checkout on-call"},
+		Assignees:        []incident.Ref{{ID: "PONCALL", Summary: "Dana Oncall"}},
+		Alerts: []incident.Alert{{ID: "A" + id, Summary: "load5 > 8 on " + host, Status: "triggered",
+			Severity: "critical", Details: map[string]any{"host": host, "load5": 9.1}}},
+	})
+}
+
+// webhook returns a signed incident.triggered delivery for id in PagerDuty's V3 shape.
+func webhook(t testing.TB, id, eventID, title string, secret string) ([]byte, http.Header) {
+	raw, err := os.ReadFile("testdata/incident.triggered.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	titleJSON, _ := json.Marshal(title)
+	body := strings.NewReplacer("INCIDENT_ID", id, "EVENT_ID", eventID, `"TITLE"`, string(titleJSON)).Replace(string(raw))
+	hdr := http.Header{}
+	hdr.Set("Content-Type", "application/json")
+	hdr.Set("User-Agent", "PagerDuty-Webhook/V3.0")
+	hdr.Set("X-Webhook-Id", "wh-"+eventID)
+	hdr.Set("X-PagerDuty-Signature", pagerduty.Sign([]byte(secret), []byte(body)))
+	return []byte(body), hdr
+}
+
+func (h *harness) post(body []byte, hdr http.Header) (int, string) {
+	req, _ := http.NewRequest(http.MethodPost, h.receiver+"/v1/webhooks/pagerduty", bytes.NewReader(body))
+	req.Header = hdr.Clone()
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		h.t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(resp.Body)
+	return resp.StatusCode, string(b)
+}
+
+// metric returns the value of one series from the worker's /metrics, or 0.
+func (h *harness) metric(series string) float64 {
+	resp, err := http.Get(h.worker + "/metrics")
+	if err != nil {
+		return 0
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(resp.Body)
+	for _, line := range strings.Split(string(b), "\n") {
+		if strings.HasPrefix(line, series+" ") {
+			var v float64
+			fmt.Sscan(strings.TrimPrefix(line, series+" "), &v)
+			return v
+		}
+	}
+	return 0
+}
+
+func waitHTTP(t testing.TB, url string, want int) {
+	t.Helper()
+	eventually(t, 20*time.Second, func() bool {
+		resp, err := http.Get(url)
+		if err != nil {
+			return false
+		}
+		resp.Body.Close()
+		return resp.StatusCode == want
+	}, "GET "+url)
+}
+
+// eventually polls cond until it holds or the deadline passes. It waits on a condition in
+// another process's view of the world (HTTP, S3), where no channel can tell us.
+func eventually(t testing.TB, d time.Duration, cond func() bool, what string) {
+	t.Helper()
+	deadline := time.Now().Add(d)
+	for !cond() {
+		if time.Now().After(deadline) {
+			t.Fatalf("timed out after %s waiting for %s", d, what)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+}
+
+func listen(t testing.TB) net.Listener {
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	return l
+}
+
+func freePort(t testing.TB) int {
+	l := listen(t)
+	defer l.Close()
+	return l.Addr().(*net.TCPAddr).Port
+}
+
+func writeFile(t testing.TB, path, content string) {
+	t.Helper()
+	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(path, []byte(content), 0o644); err != nil {
+		t.Fatal(err)
+	}
+}

@@ -1,0 +1,46 @@
+package app
+
+import (
+	"fmt"
+	"net"
+	"net/url"
+	"strconv"
+	"time"
+
+	"github.com/nats-io/nats-server/v2/server"
+
+	"github.com/alaya-sre/alaya/config"
+)
+
+// StartEmbeddedNATS runs a JetStream server inside this process, for the one-machine setup and
+// the demo. It listens on the host and port of the first nats.urls entry (127.0.0.1:4222 by
+// default; port 0 picks a free one) and returns the URL clients should use.
+func StartEmbeddedNATS(cfg *config.Config) (*server.Server, string, error) {
+	host, port := "127.0.0.1", 4222
+	if len(cfg.NATS.URLs) > 0 {
+		u, err := url.Parse(cfg.NATS.URLs[0])
+		if err != nil {
+			return nil, "", fmt.Errorf("embedded nats: %w", err)
+		}
+		if h, p, err := net.SplitHostPort(u.Host); err == nil {
+			host = h
+			port, _ = strconv.Atoi(p)
+		}
+	}
+	if port == 0 {
+		port = -1 // nats-server's "any free port"
+	}
+	s, err := server.NewServer(&server.Options{
+		ServerName: "alaya-embedded", Host: host, Port: port,
+		JetStream: true, StoreDir: cfg.NATS.StoreDir, NoLog: true, NoSigs: true,
+	})
+	if err != nil {
+		return nil, "", fmt.Errorf("embedded nats: %w", err)
+	}
+	go s.Start()
+	if !s.ReadyForConnections(10 * time.Second) {
+		s.Shutdown()
+		return nil, "", fmt.Errorf("embedded nats: not ready after 10s on %s:%d", host, port)
+	}
+	return s, s.ClientURL(), nil
+}

@@ -1,0 +1,103 @@
+package app
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
+
+	"github.com/alaya-sre/alaya/config"
+	"github.com/alaya-sre/alaya/queue"
+)
+
+// Receiver is the HTTP process: it verifies webhooks and puts them on JetStream, serves the
+// approval page and (with a local evidence directory) evidence links.
+type Receiver struct {
+	cfg   *config.Config
+	log   *slog.Logger
+	reg   *prometheus.Registry
+	queue *queue.Queue
+	evid  http.Handler // nil unless evidence lives in a local directory
+}
+
+// NewReceiver connects to NATS, ensures the stream exists and prepares the routes.
+func NewReceiver(ctx context.Context, cfg *config.Config, log *slog.Logger) (*Receiver, error) {
+	reg := newRegistry()
+	q, err := queue.Connect(ctx, queueConfig(cfg), log, reg)
+	if err != nil {
+		return nil, fmt.Errorf("receiver: %w", err)
+	}
+	r := &Receiver{cfg: cfg, log: log, reg: reg, queue: q}
+	if cfg.Evidence.Bucket == "" {
+		fs, err := newFSStore(cfg)
+		if err != nil {
+			q.Close()
+			return nil, fmt.Errorf("receiver: %w", err)
+		}
+		r.evid = fs.Handler()
+	}
+	return r, nil
+}
+
+// Run serves on ln (or receiver.listen when ln is nil) until ctx ends.
+func (r *Receiver) Run(ctx context.Context, ln net.Listener) error {
+	defer r.queue.Close()
+	l, err := listen(r.cfg.Receiver.Listen, ln)
+	if err != nil {
+		return err
+	}
+	r.log.Info("receiver listening", "addr", l.Addr().String())
+	return serve(ctx, l, r.routes(), r.log)
+}
+
+func newRegistry() *prometheus.Registry {
+	reg := prometheus.NewRegistry()
+	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	return reg
+}
+
+func queueConfig(cfg *config.Config) queue.Config {
+	return queue.Config{
+		URLs:        cfg.NATS.URLs,
+		Stream:      cfg.NATS.Stream,
+		Duplicates:  cfg.NATS.Duplicates,
+		Credentials: cfg.NATS.Credentials,
+		AckWait:     cfg.Worker.AckWait,
+		MaxDeliver:  cfg.Worker.MaxDeliver,
+		Workers:     cfg.Worker.Concurrency,
+	}
+}
+
+func secretsFunc(cfg *config.Config) func() [][]byte {
+	secrets := make([][]byte, len(cfg.Receiver.WebhookSecrets))
+	for i, s := range cfg.Receiver.WebhookSecrets {
+		secrets[i] = []byte(s.Reveal())
+	}
+	return func() [][]byte { return secrets }
+}
+
+func readyTimeout() time.Duration { return 2 * time.Second }
+
+// RunReceiver is the receiver process: with nats.embedded it also hosts the JetStream server
+// the worker connects to (the one-machine setup).
+func RunReceiver(ctx context.Context, cfg *config.Config, log *slog.Logger) error {
+	if cfg.NATS.Embedded {
+		s, url, err := StartEmbeddedNATS(cfg)
+		if err != nil {
+			return err
+		}
+		defer func() { s.Shutdown(); s.WaitForShutdown() }()
+		cfg.NATS.URLs = []string{url}
+		log.Info("embedded NATS JetStream running", "url", url, "store_dir", cfg.NATS.StoreDir)
+	}
+	r, err := NewReceiver(ctx, cfg, log)
+	if err != nil {
+		return err
+	}
+	return r.Run(ctx, nil)
+}

@@ -1,0 +1,36 @@
+package app
+
+import (
+	"context"
+	"net/http"
+
+	"github.com/prometheus/client_golang/prometheus/promhttp"
+
+	"github.com/alaya-sre/alaya/pagerduty"
+	"github.com/alaya-sre/alaya/webhook"
+)
+
+// routes is every URL the receiver answers, in one place.
+func (r *Receiver) routes() http.Handler {
+	mux := http.NewServeMux()
+	mux.Handle("POST /v1/webhooks/pagerduty", webhook.NewPagerDutyHandler(webhook.Deps{
+		Publisher:      r.queue,
+		Secrets:        secretsFunc(r.cfg),
+		Verify:         pagerduty.VerifySignature,
+		Decode:         pagerduty.DecodeWebhook,
+		Logger:         r.log,
+		Registerer:     r.reg,
+		PublishTimeout: r.cfg.Receiver.PublishTimeout,
+	}))
+	mux.Handle("GET /healthz", webhook.Healthz())
+	mux.Handle("GET /readyz", webhook.Readyz(func(ctx context.Context) error {
+		ctx, cancel := context.WithTimeout(ctx, readyTimeout())
+		defer cancel()
+		return r.queue.Ready(ctx)
+	}))
+	mux.Handle("GET /metrics", promhttp.HandlerFor(r.reg, promhttp.HandlerOpts{Registry: r.reg}))
+	if r.evid != nil {
+		mux.Handle("GET /evidence/", r.evid)
+	}
+	return mux
+}

@@ -1,0 +1,62 @@
+package app
+
+import (
+	"context"
+	"crypto/rand"
+	"fmt"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"strings"
+
+	"github.com/alaya-sre/alaya/config"
+	"github.com/alaya-sre/alaya/evidence"
+)
+
+// newStore returns the evidence store the config names: S3 when a bucket is set, otherwise
+// the local directory (the embedded default).
+func newStore(ctx context.Context, cfg *config.Config, log *slog.Logger) (evidence.Store, error) {
+	if cfg.Evidence.Bucket != "" {
+		return evidence.NewS3(ctx, evidence.S3Config{
+			Bucket: cfg.Evidence.Bucket, Prefix: cfg.Evidence.Prefix, Region: cfg.Evidence.Region,
+			Endpoint: cfg.Evidence.Endpoint, PathStyle: cfg.Evidence.PathStyle,
+		}, log)
+	}
+	return newFSStore(cfg)
+}
+
+func newFSStore(cfg *config.Config) (*evidence.FS, error) {
+	key, err := linkKey(cfg)
+	if err != nil {
+		return nil, err
+	}
+	base := strings.TrimRight(cfg.Receiver.PublicURL, "/")
+	if base == "" {
+		base = "http://" + strings.Replace(cfg.Receiver.Listen, "0.0.0.0", "127.0.0.1", 1)
+	}
+	return evidence.NewFS(cfg.Evidence.Dir, base, key)
+}
+
+// linkKey is the key that signs links. Without a configured one, a random key is kept beside
+// the evidence so the receiver and worker on one machine agree and links survive restarts.
+func linkKey(cfg *config.Config) ([]byte, error) {
+	if k := cfg.Receiver.LinkKey.Reveal(); k != "" {
+		return []byte(k), nil
+	}
+	if cfg.Evidence.Dir == "" {
+		return nil, fmt.Errorf("receiver.link_key is required when evidence is not in a local directory")
+	}
+	path := filepath.Join(cfg.Evidence.Dir, ".link-key")
+	if b, err := os.ReadFile(path); err == nil && len(b) >= 32 {
+		return b, nil
+	}
+	b := make([]byte, 32)
+	rand.Read(b)
+	if err := os.MkdirAll(cfg.Evidence.Dir, 0o750); err != nil {
+		return nil, fmt.Errorf("evidence dir: %w", err)
+	}
+	if err := os.WriteFile(path, b, 0o600); err != nil {
+		return nil, fmt.Errorf("link key: %w", err)
+	}
+	return b, nil
+}

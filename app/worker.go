@@ -1,0 +1,158 @@
+package app
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"sync"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
+
+	"github.com/alaya-sre/alaya/config"
+	"github.com/alaya-sre/alaya/evidence"
+	"github.com/alaya-sre/alaya/executor"
+	"github.com/alaya-sre/alaya/incident"
+	"github.com/alaya-sre/alaya/inventory"
+	"github.com/alaya-sre/alaya/pagerduty"
+	"github.com/alaya-sre/alaya/queue"
+	"github.com/alaya-sre/alaya/remediate"
+	"github.com/alaya-sre/alaya/runbooks"
+	"github.com/alaya-sre/alaya/webhook"
+)
+
+// Worker is the process that runs runbooks: it consumes events, runs the pipeline, and keeps
+// the note outbox moving.
+type Worker struct {
+	cfg      *config.Config
+	log      *slog.Logger
+	reg      *prometheus.Registry
+	queue    *queue.Queue
+	exec     *executor.Router
+	pipeline *remediate.Pipeline
+	outbox   *remediate.Outbox
+}
+
+// NewWorker loads the inventory and runbooks (failing on any problem, with file and line),
+// connects to NATS and PagerDuty, and assembles the pipeline.
+func NewWorker(ctx context.Context, cfg *config.Config, log *slog.Logger) (*Worker, error) {
+	inv, err := inventory.Load(cfg.Worker.Inventory)
+	if err != nil {
+		return nil, err
+	}
+	catalog, err := runbooks.LoadDir(cfg.Worker.Runbooks, inv)
+	if err != nil {
+		return nil, err
+	}
+	store, err := newStore(ctx, cfg, log)
+	if err != nil {
+		return nil, fmt.Errorf("worker: evidence: %w", err)
+	}
+	incidents, notes, err := pagerDuty(cfg, log)
+	if err != nil {
+		return nil, err
+	}
+	reg := newRegistry()
+	q, err := queue.Connect(ctx, queueConfig(cfg), log, reg)
+	if err != nil {
+		return nil, fmt.Errorf("worker: %w", err)
+	}
+	w := &Worker{cfg: cfg, log: log, reg: reg, queue: q, exec: executor.New(inv, log)}
+	if err := w.assemble(ctx, inv, catalog, store, incidents, notes); err != nil {
+		q.Close()
+		return nil, err
+	}
+	return w, nil
+}
+
+func (w *Worker) assemble(ctx context.Context, inv *inventory.Inventory, catalog *runbooks.Catalog,
+	store evidence.Store, incidents remediate.Incidents, notes remediate.Notes) error {
+	runsKV, err := w.queue.KV(ctx, queue.BucketRuns)
+	if err != nil {
+		return fmt.Errorf("worker: %w", err)
+	}
+	metrics := remediate.NewMetrics(w.reg)
+	owner := fmt.Sprintf("%s/%d", hostname(), os.Getpid())
+	w.outbox = remediate.NewOutbox(runsKV, notes, w.log, metrics)
+	w.pipeline, err = remediate.New(remediate.Deps{
+		Logger: w.log, Metrics: metrics, Inventory: inv, Incidents: incidents, Runner: w.exec, Store: store,
+		Catalog:  func() *runbooks.Catalog { return catalog },
+		Ledger:   remediate.NewLedger(runsKV, owner, 3*w.cfg.Worker.AckWait),
+		Outbox:   w.outbox,
+		Redactor: evidence.NewRedactor(w.cfg.Secrets()),
+		Options:  remediate.Options{LinkTTL: w.cfg.Evidence.LinkTTL, DryRun: w.cfg.Safety.DryRun},
+	})
+	return err
+}
+
+// pagerDuty returns the PagerDuty client, or, with no token configured (the embedded
+// default), a local stand-in that prints notes and keeps them in a directory.
+func pagerDuty(cfg *config.Config, log *slog.Logger) (remediate.Incidents, remediate.Notes, error) {
+	if cfg.PagerDuty.Token == "" {
+		ln := &localNotes{dir: cfg.Evidence.Dir, log: log}
+		return ln, ln, nil
+	}
+	c, err := pagerduty.New(pagerduty.Config{
+		Token: cfg.PagerDuty.Token.Reveal(), APIURL: cfg.PagerDuty.APIURL, From: cfg.PagerDuty.From,
+	}, log)
+	if err != nil {
+		return nil, nil, fmt.Errorf("worker: pagerduty: %w", err)
+	}
+	return c, c, nil
+}
+
+// Run consumes events and serves health and metrics on ln (or worker.listen) until ctx ends.
+func (w *Worker) Run(ctx context.Context, ln net.Listener) error {
+	defer w.exec.Close()
+	defer w.queue.Close()
+	l, err := listen(w.cfg.Worker.Listen, ln)
+	if err != nil {
+		return err
+	}
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	var wg sync.WaitGroup
+	errc := make(chan error, 2)
+	wg.Go(func() { errc <- serve(ctx, l, w.routes(), w.log) })
+	wg.Go(func() { w.outbox.Run(ctx, 5*time.Second) })
+	wg.Go(func() {
+		errc <- w.queue.Consume(ctx, queue.HandlerFunc(func(ctx context.Context, d *queue.Delivery) error {
+			return w.pipeline.Handle(ctx, d.Event)
+		}))
+	})
+	w.log.Info("worker running", "addr", l.Addr().String())
+	err = <-errc
+	cancel()
+	wg.Wait()
+	if errors.Is(err, context.Canceled) || errors.Is(err, http.ErrServerClosed) {
+		return nil
+	}
+	return err
+}
+
+func (w *Worker) routes() http.Handler {
+	mux := http.NewServeMux()
+	mux.Handle("GET /healthz", webhook.Healthz())
+	mux.Handle("GET /readyz", webhook.Readyz(w.queue.Ready))
+	mux.Handle("GET /metrics", promhttp.HandlerFor(w.reg, promhttp.HandlerOpts{Registry: w.reg}))
+	return mux
+}
+
+// Handle runs one event through the pipeline directly, for tools and tests that bypass the queue.
+func (w *Worker) Handle(ctx context.Context, ev *incident.Event) error {
+	return w.pipeline.Handle(ctx, ev)
+}
+
+// RunWorker is the worker process.
+func RunWorker(ctx context.Context, cfg *config.Config, log *slog.Logger) error {
+	w, err := NewWorker(ctx, cfg, log)
+	if err != nil {
+		return err
+	}
+	return w.Run(ctx, nil)
+}

@@ -1,0 +1,20 @@
+// Command alaya-receiver accepts PagerDuty (and Alertmanager) webhooks, verifies them and puts
+// them on NATS JetStream, answering only after the stream has them. It also serves the
+// approval page, /healthz, /readyz and /metrics.
+package main
+
+import (
+	"context"
+	"os"
+	"os/signal"
+	"syscall"
+
+	"github.com/alaya-sre/alaya/app"
+)
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	code := app.Main(ctx, "alaya-receiver", os.Args[1:], os.Getenv, os.Stderr, app.RunReceiver)
+	stop()
+	os.Exit(code)
+}

@@ -155,7 +155,7 @@ func (d *Doc) walk(path string, n *yaml.Node) {
 
 var (
 	lineRe    = regexp.MustCompile(`^line (\d+): (.*)$`)
-	unknownRe = regexp.MustCompile(`^field (\S+) not found in type \S+$`)
+	unknownRe = regexp.MustCompile(`^field (\S+) not found in type .+$`)
 	cannotRe  = regexp.MustCompile("^cannot unmarshal !!(\\w+) `(.*)` into (\\S+)$")
 )
 

@@ -13,6 +13,7 @@ import (
 	"github.com/nats-io/nats-server/v2/server"
 
 	"github.com/alaya-sre/alaya/internal/testenv/natsserver"
+	"github.com/alaya-sre/alaya/pagerduty"
 )
 
 // The receiver's throughput target (issue 2) is relative: at least 40% of a trivial net/http
@@ -37,8 +38,10 @@ func BenchmarkReceiverSignedWebhookSyncAlways(b *testing.B) {
 	benchReceiver(b, natsserver.WithOptions(func(o *server.Options) { o.SyncAlways = true }))
 }
 
+// benchReceiver measures the receiver as deployed: pagerduty.VerifySignature over the raw body
+// with two secrets (rotation), pagerduty.DecodeWebhook, and a publish acknowledged by JetStream.
 func benchReceiver(b *testing.B, opts ...natsserver.Option) {
-	e := newEnv(b, [][]byte{secretNew, secretOld}, 3*time.Second, opts...)
+	e := newEnvWith(b, [][]byte{secretNew, secretOld}, 3*time.Second, pagerduty.VerifySignature, pagerduty.DecodeWebhook, opts...)
 	runClients(b, e.http, func(b *testing.B, status int) {
 		if status != http.StatusAccepted {
 			b.Errorf("status %d", status)

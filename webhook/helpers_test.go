@@ -109,6 +109,14 @@ type env struct {
 
 func newEnv(t testing.TB, secrets [][]byte, publishTimeout time.Duration, opts ...natsserver.Option) *env {
 	t.Helper()
+	return newEnvWith(t, secrets, publishTimeout, verify, decode, opts...)
+}
+
+// newEnvWith is newEnv with the signature check and decoder given, so benchmarks can measure
+// the production pair from package pagerduty.
+func newEnvWith(t testing.TB, secrets [][]byte, publishTimeout time.Duration,
+	verify func(string, []byte, [][]byte) bool, decode func([]byte) (*incident.Event, error), opts ...natsserver.Option) *env {
+	t.Helper()
 	e := &env{srv: natsserver.Start(t, opts...), reg: prometheus.NewRegistry(), logs: &syncBuffer{}}
 	level := slog.LevelDebug
 	if _, bench := t.(*testing.B); bench {

@@ -1,7 +1,6 @@
 package pagerduty_test
 
 import (
-	"bytes"
 	"context"
 	"log/slog"
 	"net/http/httptest"
@@ -9,6 +8,8 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/alaya-sre/alaya/internal/testenv"
 
 	"github.com/alaya-sre/alaya/incident"
 	"github.com/alaya-sre/alaya/internal/pdstandin"
@@ -104,22 +105,6 @@ func testContext(t *testing.T) context.Context {
 	return ctx
 }
 
-// syncBuffer is a bytes.Buffer safe for a logger and a test to share.
-type syncBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *syncBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *syncBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
-}
+type syncBuffer = testenv.LogBuffer
 
 func readOptional(path string) ([]byte, error) { return os.ReadFile(path) }

@@ -1,7 +1,7 @@
 package webhook
 
 import (
-	"errors"
+	"github.com/alaya-sre/alaya/internal/promreg"
 
 	"github.com/prometheus/client_golang/prometheus"
 )
@@ -14,33 +14,14 @@ type metrics struct {
 
 func newMetrics(reg prometheus.Registerer) *metrics {
 	return &metrics{
-		requests: register(reg, prometheus.NewCounterVec(prometheus.CounterOpts{
+		requests: promreg.Register(reg, prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "alaya_webhook_requests_total",
 			Help: "Webhook requests answered, by source and HTTP status code.",
 		}, []string{"source", "code"})),
-		publishSeconds: register(reg, prometheus.NewHistogramVec(prometheus.HistogramOpts{
+		publishSeconds: promreg.Register(reg, prometheus.NewHistogramVec(prometheus.HistogramOpts{
 			Name:    "alaya_webhook_publish_duration_seconds",
 			Help:    "Time from a verified webhook to JetStream's acknowledgement (or failure).",
 			Buckets: prometheus.ExponentialBuckets(0.0001, 4, 10),
 		}, []string{"source"})),
 	}
-}
-
-// register adds c to reg, or returns the collector already registered under the same name, so
-// that the PagerDuty and Alertmanager handlers share their series. A nil reg leaves the metrics
-// unregistered.
-func register[C prometheus.Collector](reg prometheus.Registerer, c C) C {
-	if reg == nil {
-		return c
-	}
-	if err := reg.Register(c); err != nil {
-		var are prometheus.AlreadyRegisteredError
-		if errors.As(err, &are) {
-			if existing, ok := are.ExistingCollector.(C); ok {
-				return existing
-			}
-		}
-		panic(err) // a conflicting definition of our own metric is a programming error
-	}
-	return c
 }

@@ -6,6 +6,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/alaya-sre/alaya/actions"
 	"github.com/alaya-sre/alaya/executor"
 	"github.com/alaya-sre/alaya/inventory"
 	"github.com/alaya-sre/alaya/runbooks"
@@ -19,20 +20,39 @@ func (p *Pipeline) execute(ctx context.Context, run *Run) error {
 	defer stopHeartbeat()
 	go run.Ledger.Heartbeat(hbCtx, p.Options.Heartbeat)
 
-	for i := range run.Plan.Steps {
+	for i := run.From; i < len(run.Plan.Steps); i++ {
 		step := &run.Plan.Steps[i]
-		if step.Kind == "gate" {
-			// Approval gates arrive with the approvals capability; until then a run stops here.
-			run.fail(fmt.Sprintf("stopped at gate %q: approvals are not enabled on this worker", step.Name))
-			break
-		}
 		if err := ctx.Err(); err != nil {
 			return classify(err)
+		}
+		if p.switches().KillSwitch {
+			run.fail(fmt.Sprintf("kill switch is on: stopped before step %s; nothing further was executed", step.Name))
+			break
+		}
+		if step.Kind == runbooks.KindGate {
+			if err := p.park(ctx, run, i, step); err != nil {
+				return err
+			}
+			break
 		}
 		p.runStep(ctx, run, i, step)
 	}
 	run.Finished = time.Now()
 	return nil
+}
+
+// Switches are the safety switches. They are read before every step, so a change takes
+// effect between steps.
+type Switches struct {
+	KillSwitch bool // stop every run before its next step
+	DryRun     bool // report steps that change a system as not executed
+}
+
+func (p *Pipeline) switches() Switches {
+	if p.Options.Switches != nil {
+		return p.Options.Switches()
+	}
+	return Switches{DryRun: p.Options.DryRun}
 }
 
 func (p *Pipeline) runStep(ctx context.Context, run *Run, index int, step *runbooks.Step) {
@@ -71,6 +91,12 @@ func (p *Pipeline) runOnHost(ctx context.Context, run *Run, index int, step *run
 		return res
 	}
 	key := stepKey(index, hostName)
+	if prev, ok := run.Ledger.Record().Steps[key]; ok && step.Mutating {
+		// At most once: a step that changes a system and has any record already ran (or may
+		// have); it is never started again.
+		res.Skipped = fmt.Sprintf("already %s earlier; a step that changes a system is not run again", prev.Status)
+		return res
+	}
 	if err := run.Ledger.Update(ctx, func(r *RunRecord) {
 		r.Steps[key] = StepState{Status: stepStarted, Mutating: step.Mutating, Started: res.Started}
 	}); err != nil {
@@ -82,6 +108,8 @@ func (p *Pipeline) runOnHost(ctx context.Context, run *Run, index int, step *run
 		p.runCommand(ctx, run, step, host, res)
 	case "collect":
 		p.collect(ctx, run, step, host, res)
+	case actions.KindRestart, actions.KindLBDetach, actions.KindLBAttach, actions.KindHeapDump:
+		p.act(ctx, run, step, host, res)
 	default:
 		res.Err = fmt.Sprintf("step kind %q is not supported by this worker", step.Kind)
 	}
@@ -113,8 +141,8 @@ func (p *Pipeline) skipReason(run *Run, index int, step *runbooks.Step, host str
 	if !ok {
 		return "when condition is false"
 	}
-	if step.Mutating && p.Options.DryRun {
-		return "dry run"
+	if step.Mutating && p.switches().DryRun {
+		return "dry run, not executed"
 	}
 	return ""
 }

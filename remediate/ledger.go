@@ -9,6 +9,9 @@ import (
 	"time"
 
 	"github.com/nats-io/nats.go/jetstream"
+
+	"github.com/alaya-sre/alaya/evidence"
+	"github.com/alaya-sre/alaya/incident"
 )
 
 // Run states recorded in the ledger.
@@ -46,6 +49,23 @@ type RunRecord struct {
 	Steps     map[string]StepState `json:"steps"` // "<step index>/<host>"
 	NextStep  int                  `json:"next_step"`
 	Noted     bool                 `json:"noted"`
+	// Trigger is the triggering event with its enriched alerts, kept from the moment a run
+	// parks so that any worker can rebuild the plan when the decision arrives.
+	Trigger *incident.Event `json:"trigger,omitempty"`
+	// Gate is the gate the run waits at (or last waited at).
+	Gate *GateState `json:"gate,omitempty"`
+	// Approvals are the decisions taken on the run's gates, for the manifest.
+	Approvals []evidence.Approval `json:"approvals,omitempty"`
+}
+
+// GateState is the gate a parked run waits at: written before the approval request is
+// created, so a redelivered event re-uses the same code instead of posting a second one.
+type GateState struct {
+	Step     int       `json:"step"`
+	Name     string    `json:"name"`
+	Code     string    `json:"code"`
+	PlanHash string    `json:"plan_hash"`
+	Expires  time.Time `json:"expires"`
 }
 
 // StepState is one step on one host.
@@ -186,6 +206,19 @@ func (h *Handle) Adopt(ctx context.Context) (unknown []string, err error) {
 		}
 	})
 	return unknown, err
+}
+
+// Takeover returns the handle of a run whose record says running but whose owner stopped
+// heartbeating, so that a new owner can adopt it; ErrRunElsewhere while the owner is alive.
+func (l *Ledger) Takeover(ctx context.Context, id string) (*Handle, error) {
+	h, err := l.Load(ctx, id)
+	if err != nil {
+		return nil, err
+	}
+	if h.rec.Owner != l.owner && l.now().Sub(h.rec.Heartbeat) < l.stale {
+		return nil, ErrRunElsewhere
+	}
+	return h, nil
 }
 
 // Heartbeat refreshes the owner's liveness until ctx ends.

@@ -11,6 +11,9 @@ type Metrics struct {
 	stepDur *prometheus.HistogramVec
 	stage   *prometheus.HistogramVec
 	notes   *prometheus.CounterVec
+	// decisions counts approval outcomes: approved, rejected, expired, cancelled, or the
+	// refusal reason (approval.Reason).
+	decisions *prometheus.CounterVec
 }
 
 // NewMetrics registers the worker's metrics with reg.
@@ -33,7 +36,10 @@ func NewMetrics(reg prometheus.Registerer) *Metrics {
 		notes: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "alaya_notes_total", Help: "Note deliveries to PagerDuty by outcome (posted, retry).",
 		}, []string{"outcome"}),
+		decisions: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "alaya_approval_decisions_total", Help: "Approval decisions and refusals by outcome or refusal reason.",
+		}, []string{"outcome"}),
 	}
-	reg.MustRegister(m.runs, m.steps, m.stepDur, m.stage, m.notes)
+	reg.MustRegister(m.runs, m.steps, m.stepDur, m.stage, m.notes, m.decisions)
 	return m
 }

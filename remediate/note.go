@@ -8,6 +8,7 @@ import (
 	"strings"
 	"unicode/utf8"
 
+	"github.com/alaya-sre/alaya/actions"
 	"github.com/alaya-sre/alaya/runbooks"
 )
 
@@ -23,7 +24,8 @@ const (
 // matched, one line per host, the most telling output lines, and links to the evidence.
 // Everything but the links is redacted; links are appended afterwards because a presigned
 // URL carries a (short-lived, scoped) credential by design.
-func (p *Pipeline) renderNote(ctx context.Context, run *Run) string {
+// extra (the plan of a gate) goes after the hosts, before the links.
+func (p *Pipeline) renderNote(ctx context.Context, run *Run, extra string) string {
 	var b strings.Builder
 	fmt.Fprintf(&b, "Alaya · %s (%s) · %s\n", run.Runbook.Name, run.Runbook.Version, run.statusLine())
 	if why := run.Decision.Why; why != "" {
@@ -40,6 +42,10 @@ func (p *Pipeline) renderNote(ctx context.Context, run *Run) string {
 			p.renderHost(&b, run, host)
 		}
 	}
+	for _, o := range actions.StillDetached(run.outcomes()) {
+		b.WriteString(actions.DetachedLine(o) + "\n")
+	}
+	b.WriteString(extra)
 	body := p.Redactor.String(b.String())
 	link := p.link(ctx, run.ManifestKey)
 	tail := "Run " + run.ID
@@ -63,10 +69,15 @@ func (p *Pipeline) renderHost(b *strings.Builder, run *Run, host string) {
 	var lines []string
 	for _, step := range run.Plan.Steps {
 		res := run.result(host, step.Name)
-		if res == nil {
+		if res == nil || res.Earlier {
 			continue
 		}
 		switch {
+		case res.Outcome != nil && res.Skipped == "":
+			if !res.Outcome.OK {
+				mark = "✗"
+			}
+			lines = append(lines, fmt.Sprintf("  %s: %s", step.Name, clip(res.Outcome.Summary)))
 		case res.Skipped != "":
 			lines = append(lines, fmt.Sprintf("  %s: skipped (%s)", step.Name, res.Skipped))
 		case res.Err != "":
@@ -173,7 +184,7 @@ func (p *Pipeline) link(ctx context.Context, key string) string {
 // breath, then tries to deliver the note at once. A note that cannot be posted now stays in
 // the outbox and is retried by the sweeper; it is never lost and never blocks the queue.
 func (p *Pipeline) annotate(ctx context.Context, run *Run) error {
-	content := p.renderNote(ctx, run)
+	content := p.renderNote(ctx, run, "")
 	if err := p.Outbox.Enqueue(ctx, run.ID, run.Event.Incident.ID, content); err != nil {
 		return classify(err)
 	}

@@ -100,9 +100,16 @@ func (p *Pipeline) collectOne(ctx context.Context, run *Run, res *HostResult, ho
 // record writes the run's manifest: every object with its SHA-256, the runbook version, and
 // (for runs with gates) who approved what.
 func (p *Pipeline) record(ctx context.Context, run *Run) error {
-	m := &evidence.Manifest{
-		Incident: run.Event.Incident.ID, Run: run.ID, Runbook: run.Runbook.Name,
-		RunbookVersion: run.Runbook.Version, Created: run.Started,
+	m := run.Manifest // a resumed run continues the manifest written at its gate
+	if m == nil {
+		m = &evidence.Manifest{
+			Incident: run.Event.Incident.ID, Run: run.ID, Runbook: run.Runbook.Name,
+			RunbookVersion: run.Runbook.Version, Created: run.Started,
+		}
+	}
+	m.Actions = append(m.Actions, run.actionRecords()...)
+	if run.Ledger != nil {
+		m.Approvals = run.Ledger.Record().Approvals
 	}
 	run.mu.Lock()
 	for host, steps := range run.Results {

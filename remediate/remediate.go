@@ -15,6 +15,7 @@ import (
 	"log/slog"
 	"time"
 
+	"github.com/alaya-sre/alaya/actions/balancers"
 	"github.com/alaya-sre/alaya/evidence"
 	"github.com/alaya-sre/alaya/executor"
 	"github.com/alaya-sre/alaya/incident"
@@ -53,6 +54,11 @@ type Deps struct {
 	Ledger    *Ledger
 	Outbox    *Outbox
 	Redactor  *evidence.Redactor
+	// Gates parks runs at approval gates and resumes them; nil: runs stop at a gate.
+	Gates *Gates
+	// Balancers reaches load balancers for lb_detach and lb_attach; Hosts defaults to the
+	// inventory.
+	Balancers balancers.Deps
 	Options   Options
 }
 
@@ -61,6 +67,8 @@ type Options struct {
 	LinkTTL   time.Duration // lifetime of evidence links in notes
 	Heartbeat time.Duration // how often a running run proves its owner alive
 	DryRun    bool          // plan and report, but run no step that changes a system
+	// Switches, when set, is read before every step and overrides DryRun.
+	Switches func() Switches
 }
 
 // Pipeline handles incident events.
@@ -75,6 +83,9 @@ func New(d Deps) (*Pipeline, error) {
 	if d.Options.LinkTTL == 0 {
 		d.Options.LinkTTL = 7 * 24 * time.Hour
 	}
+	if d.Balancers.Hosts == nil {
+		d.Balancers.Hosts = d.Inventory
+	}
 	if d.Options.Heartbeat == 0 {
 		d.Options.Heartbeat = 5 * time.Second
 	}
@@ -86,6 +97,10 @@ func (p *Pipeline) Handle(ctx context.Context, ev *incident.Event) error {
 	switch ev.Type {
 	case incident.TypeTriggered:
 		return p.onTriggered(ctx, ev)
+	case incident.TypeAnnotated:
+		return p.onAnnotated(ctx, ev)
+	case incident.TypeResolved:
+		return p.onResolved(ctx, ev)
 	default:
 		p.Logger.DebugContext(ctx, "event ignored", "event", ev.ID, "type", ev.Type)
 		return nil

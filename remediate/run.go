@@ -7,6 +7,8 @@ import (
 	"sync"
 	"time"
 
+	"github.com/alaya-sre/alaya/actions"
+	"github.com/alaya-sre/alaya/approval"
 	"github.com/alaya-sre/alaya/evidence"
 	"github.com/alaya-sre/alaya/incident"
 	"github.com/alaya-sre/alaya/runbooks"
@@ -22,6 +24,11 @@ type Run struct {
 	Plan     *runbooks.Plan
 	Ledger   *Handle
 	Resumed  bool // the ledger already had this run (redelivery or takeover)
+	// From is the first step to execute: 0 for a new run, the step after the gate for a run
+	// resumed by an approval.
+	From int
+	// Approval is the decision that resumed the run (nil before any gate).
+	Approval *approval.Request
 
 	mu          sync.Mutex
 	Results     map[string]map[string]*HostResult // host → step name → result
@@ -45,10 +52,44 @@ type HostResult struct {
 	Started  time.Time
 	Finished time.Time
 	Objects  []evidence.Object
+	// Outcome is set for action steps (restart, lb_detach, lb_attach, heap_dump).
+	Outcome *actions.Outcome
+	// Earlier marks a result carried over from before a gate (from the ledger, without
+	// output): it informs later steps but is not reported again.
+	Earlier bool
 }
 
 // OK reports whether the step ran and exited zero.
 func (r *HostResult) OK() bool { return r.Err == "" && r.Skipped == "" && r.ExitCode == 0 }
+
+// approvedBy names who approved the run's changes, for the manifest.
+func (r *Run) approvedBy() string {
+	if r.Approval == nil {
+		return ""
+	}
+	if r.Approval.DecidedByName != "" {
+		return r.Approval.DecidedByName + " (" + r.Approval.DecidedBy + ")"
+	}
+	return r.Approval.DecidedBy
+}
+
+// outcomes lists the actions' outcomes in step order, for the still-detached check.
+func (r *Run) outcomes() []actions.Outcome {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	var out []actions.Outcome
+	if r.Plan == nil {
+		return nil
+	}
+	for _, step := range r.Plan.Steps {
+		for _, host := range r.Plan.Targets {
+			if res := r.Results[host][step.Name]; res != nil && res.Outcome != nil {
+				out = append(out, *res.Outcome)
+			}
+		}
+	}
+	return out
+}
 
 func newRun(ev *incident.Event, d runbooks.Decision) *Run {
 	return &Run{

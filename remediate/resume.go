@@ -1,0 +1,178 @@
+package remediate
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/alaya-sre/alaya/approval"
+	"github.com/alaya-sre/alaya/evidence"
+	"github.com/alaya-sre/alaya/incident"
+	"github.com/alaya-sre/alaya/runbooks"
+)
+
+// resume continues an approved run on this worker, whichever worker parked it. The ledger
+// decides: only a parked run is taken (compare-and-swap parked → running, so of two workers or
+// a replayed approval exactly one proceeds); a run found running under a dead owner is
+// adopted, and a step that changes a system and was started is reported unknown, never run
+// again; anything else means the approval was already acted on, which is said on the incident.
+func (p *Pipeline) resume(ctx context.Context, req *approval.Request, ev *incident.Event) error {
+	h, err := p.Ledger.Load(ctx, req.Run)
+	if err != nil {
+		return classify(err)
+	}
+	switch h.Record().State {
+	case StateParked:
+	case StateRunning:
+		return p.adoptApproved(ctx, req)
+	default:
+		return p.replayNote(ctx, req, ev, h.Record())
+	}
+	run, err := p.rebuild(h)
+	if err == nil && run.Plan.Hash() != req.PlanHash {
+		err = errors.New("the plan changed since it was approved")
+	}
+	if err != nil {
+		return p.closeGate(ctx, req, "not executed: "+err.Error())
+	}
+	if err := h.Update(ctx, func(r *RunRecord) { r.State, r.Noted = StateRunning, false }); err != nil {
+		if cur, lerr := p.Ledger.Load(ctx, req.Run); lerr == nil && cur.Record().State != StateParked {
+			return nil // another worker took it first
+		}
+		return classify(err)
+	}
+	run.Approval = req
+	return p.continueRun(ctx, run)
+}
+
+// continueRun posts the start note and runs the rest of the stages from the gate on.
+func (p *Pipeline) continueRun(ctx context.Context, run *Run) error {
+	if m, err := evidence.ReadManifest(ctx, p.Store, run.Event.Incident.ID, run.ID); err == nil {
+		run.Manifest = m
+	}
+	req := run.Approval
+	n := len(run.Plan.Steps) - run.From
+	content := fmt.Sprintf("Alaya · %s: approved by %s (code %s, plan %s). Executing %d steps on %s.\nRun %s",
+		run.Runbook.Name, who(req), req.Code, short(req.PlanHash), n, strings.Join(run.Plan.Targets, ", "), run.ID)
+	if err := p.note(ctx, run.ID+".start."+req.Code, run.Event.Incident.ID, content); err != nil {
+		return err
+	}
+	p.Logger.InfoContext(ctx, "run resumed", "run", run.ID, "from_step", run.From)
+	for _, stage := range []func(context.Context, *Run) error{p.execute, p.record, p.annotate} {
+		if err := stage(ctx, run); errors.Is(err, errStop) {
+			return nil
+		} else if err != nil {
+			return err
+		}
+	}
+	p.Metrics.runs.WithLabelValues(run.Runbook.Name, run.outcome()).Inc()
+	return nil
+}
+
+// rebuild makes the Run of a parked record again, on any worker: the runbook of the same
+// name from the catalog in force, planned against the stored trigger. The results of the
+// steps before the gate are carried over from the ledger so that a host whose diagnostics
+// failed is not acted on.
+func (p *Pipeline) rebuild(h *Handle) (*Run, error) {
+	rec := h.Record()
+	if rec.Trigger == nil {
+		return nil, fmt.Errorf("run %s has no stored trigger", rec.ID)
+	}
+	rb := p.Catalog().Runbook(rec.Runbook)
+	if rb == nil {
+		return nil, fmt.Errorf("runbook %s is no longer loaded", rec.Runbook)
+	}
+	pl, err := rb.Plan(rec.Trigger, p.Inventory)
+	if err != nil {
+		return nil, err
+	}
+	run := &Run{
+		ID: rec.ID, Event: rec.Trigger, Runbook: rb, Plan: pl, Ledger: h, Resumed: true, From: rec.NextStep,
+		Decision: runbooks.Decision{Runbook: rb, Matched: true, Why: pl.Why},
+		Results:  map[string]map[string]*HostResult{}, Started: time.Now(),
+	}
+	run.seedEarlier(rec)
+	return run, nil
+}
+
+// seedEarlier restores what the ledger knows of the steps before the gate.
+func (r *Run) seedEarlier(rec RunRecord) {
+	for i := 0; i < r.From && i < len(r.Plan.Steps); i++ {
+		for _, host := range r.Plan.Targets {
+			st, ok := rec.Steps[stepKey(i, host)]
+			if !ok {
+				continue
+			}
+			res := &HostResult{Step: r.Plan.Steps[i].Name, Index: i, Host: host, ExitCode: st.ExitCode, Err: st.Error, Earlier: true}
+			if st.Status == stepSkipped {
+				res.Skipped = "skipped"
+			}
+			r.setResult(res)
+		}
+	}
+}
+
+// adoptApproved handles an approval delivered again while its run is marked running: if the
+// owner is alive, it is retried later; if it died, the run is adopted and, should a step that
+// changes a system have been started, reported unknown instead of being run again.
+func (p *Pipeline) adoptApproved(ctx context.Context, req *approval.Request) error {
+	h, err := p.Ledger.Takeover(ctx, req.Run)
+	if err != nil {
+		return classify(err)
+	}
+	run, err := p.rebuild(h)
+	if err != nil {
+		return p.closeGate(ctx, req, "not executed: "+err.Error())
+	}
+	run.Approval, run.Resumed = req, true
+	unknown, err := h.Adopt(ctx)
+	if err != nil {
+		return classify(err)
+	}
+	if len(unknown) > 0 {
+		run.fail(fmt.Sprintf("state unknown: a worker stopped during %s, which changes a system; "+
+			"Alaya will not run it again. Check the host before acting.", strings.Join(unknown, ", ")))
+		return ignoreStop(p.finishEarly(ctx, run))
+	}
+	run.From = firstUnstarted(h.Record(), run)
+	return p.continueRun(ctx, run)
+}
+
+// firstUnstarted is the first step after the gate with no record on any host.
+func firstUnstarted(rec RunRecord, run *Run) int {
+	for i := run.From; i < len(run.Plan.Steps); i++ {
+		if !anyStarted(rec, run.Plan.Targets, i) {
+			return i
+		}
+	}
+	return len(run.Plan.Steps)
+}
+
+func anyStarted(rec RunRecord, hosts []string, step int) bool {
+	for _, host := range hosts {
+		if _, ok := rec.Steps[stepKey(step, host)]; ok {
+			return true
+		}
+	}
+	return false
+}
+
+// replayNote answers an approval that arrives for a run already resumed or closed.
+func (p *Pipeline) replayNote(ctx context.Context, req *approval.Request, ev *incident.Event, rec RunRecord) error {
+	content := fmt.Sprintf("Alaya · approve %s not accepted: already %s by %s; the run is %s. Nothing was executed again.",
+		req.Code, req.State, who(req), rec.State)
+	id := "replay." + req.Run + "." + req.Code
+	if ev != nil {
+		id = "refusal." + digest(ev.ID)
+	}
+	return p.note(ctx, id, req.Incident, content)
+}
+
+func ignoreStop(err error) error {
+	if errors.Is(err, errStop) {
+		return nil
+	}
+	return err
+}

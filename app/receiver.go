@@ -12,6 +12,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus/collectors"
 
 	"github.com/alaya-sre/alaya/config"
+	"github.com/alaya-sre/alaya/pagerduty"
 	"github.com/alaya-sre/alaya/queue"
 )
 
@@ -23,6 +24,8 @@ type Receiver struct {
 	reg   *prometheus.Registry
 	queue *queue.Queue
 	evid  http.Handler // nil unless evidence lives in a local directory
+	pd    *pagerduty.Client
+	page  http.Handler // the approval page; nil without a link key
 }
 
 // NewReceiver connects to NATS, ensures the stream exists and prepares the routes.
@@ -33,6 +36,17 @@ func NewReceiver(ctx context.Context, cfg *config.Config, log *slog.Logger) (*Re
 		return nil, fmt.Errorf("receiver: %w", err)
 	}
 	r := &Receiver{cfg: cfg, log: log, reg: reg, queue: q}
+	if cfg.PagerDuty.Token != "" {
+		if r.pd, err = pagerduty.New(pagerduty.Config{Token: cfg.PagerDuty.Token.Reveal(),
+			APIURL: cfg.PagerDuty.APIURL, From: cfg.PagerDuty.From}, log); err != nil {
+			q.Close()
+			return nil, fmt.Errorf("receiver: pagerduty: %w", err)
+		}
+	}
+	if err := r.approvalPage(ctx); err != nil {
+		q.Close()
+		return nil, err
+	}
 	if cfg.Evidence.Bucket == "" {
 		fs, err := newFSStore(cfg)
 		if err != nil {

@@ -6,6 +6,7 @@ import (
 
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
+	"github.com/alaya-sre/alaya/approval/page"
 	"github.com/alaya-sre/alaya/pagerduty"
 	"github.com/alaya-sre/alaya/webhook"
 )
@@ -29,6 +30,9 @@ func (r *Receiver) routes() http.Handler {
 		return r.queue.Ready(ctx)
 	}))
 	mux.Handle("GET /metrics", promhttp.HandlerFor(r.reg, promhttp.HandlerOpts{Registry: r.reg}))
+	if r.page != nil {
+		mux.Handle(page.PathPrefix, r.page)
+	}
 	if r.evid != nil {
 		mux.Handle("GET /evidence/", r.evid)
 	}

@@ -14,6 +14,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
+	"github.com/alaya-sre/alaya/actions/balancers"
 	"github.com/alaya-sre/alaya/config"
 	"github.com/alaya-sre/alaya/evidence"
 	"github.com/alaya-sre/alaya/executor"
@@ -53,7 +54,7 @@ func NewWorker(ctx context.Context, cfg *config.Config, log *slog.Logger) (*Work
 	if err != nil {
 		return nil, fmt.Errorf("worker: evidence: %w", err)
 	}
-	incidents, notes, err := pagerDuty(cfg, log)
+	incidents, notes, pd, err := pagerDuty(cfg, log)
 	if err != nil {
 		return nil, err
 	}
@@ -63,7 +64,7 @@ func NewWorker(ctx context.Context, cfg *config.Config, log *slog.Logger) (*Work
 		return nil, fmt.Errorf("worker: %w", err)
 	}
 	w := &Worker{cfg: cfg, log: log, reg: reg, queue: q, exec: executor.New(inv, log)}
-	if err := w.assemble(ctx, inv, catalog, store, incidents, notes); err != nil {
+	if err := w.assemble(ctx, inv, catalog, store, incidents, notes, pd); err != nil {
 		q.Close()
 		return nil, err
 	}
@@ -71,39 +72,49 @@ func NewWorker(ctx context.Context, cfg *config.Config, log *slog.Logger) (*Work
 }
 
 func (w *Worker) assemble(ctx context.Context, inv *inventory.Inventory, catalog *runbooks.Catalog,
-	store evidence.Store, incidents remediate.Incidents, notes remediate.Notes) error {
+	store evidence.Store, incidents remediate.Incidents, notes remediate.Notes, pd *pagerduty.Client) error {
 	runsKV, err := w.queue.KV(ctx, queue.BucketRuns)
 	if err != nil {
 		return fmt.Errorf("worker: %w", err)
 	}
 	metrics := remediate.NewMetrics(w.reg)
 	owner := fmt.Sprintf("%s/%d", hostname(), os.Getpid())
+	g, err := gates(ctx, w.cfg, w.queue, pd, w.log)
+	if err != nil {
+		return err
+	}
+	safety := w.cfg.Safety
 	w.outbox = remediate.NewOutbox(runsKV, notes, w.log, metrics)
 	w.pipeline, err = remediate.New(remediate.Deps{
 		Logger: w.log, Metrics: metrics, Inventory: inv, Incidents: incidents, Runner: w.exec, Store: store,
-		Catalog:  func() *runbooks.Catalog { return catalog },
-		Ledger:   remediate.NewLedger(runsKV, owner, 3*w.cfg.Worker.AckWait),
-		Outbox:   w.outbox,
-		Redactor: evidence.NewRedactor(w.cfg.Secrets()),
-		Options:  remediate.Options{LinkTTL: w.cfg.Evidence.LinkTTL, DryRun: w.cfg.Safety.DryRun},
+		Catalog:   func() *runbooks.Catalog { return catalog },
+		Ledger:    remediate.NewLedger(runsKV, owner, 3*w.cfg.Worker.AckWait),
+		Outbox:    w.outbox,
+		Redactor:  evidence.NewRedactor(w.cfg.Secrets()),
+		Gates:     g,
+		Balancers: balancers.Deps{Hosts: inv, Dialer: w.exec},
+		Options: remediate.Options{LinkTTL: w.cfg.Evidence.LinkTTL, DryRun: safety.DryRun,
+			Switches: func() remediate.Switches {
+				return remediate.Switches{KillSwitch: safety.KillSwitch, DryRun: safety.DryRun}
+			}},
 	})
 	return err
 }
 
 // pagerDuty returns the PagerDuty client, or, with no token configured (the embedded
 // default), a local stand-in that prints notes and keeps them in a directory.
-func pagerDuty(cfg *config.Config, log *slog.Logger) (remediate.Incidents, remediate.Notes, error) {
+func pagerDuty(cfg *config.Config, log *slog.Logger) (remediate.Incidents, remediate.Notes, *pagerduty.Client, error) {
 	if cfg.PagerDuty.Token == "" {
 		ln := &localNotes{dir: cfg.Evidence.Dir, log: log}
-		return ln, ln, nil
+		return ln, ln, nil, nil
 	}
 	c, err := pagerduty.New(pagerduty.Config{
 		Token: cfg.PagerDuty.Token.Reveal(), APIURL: cfg.PagerDuty.APIURL, From: cfg.PagerDuty.From,
 	}, log)
 	if err != nil {
-		return nil, nil, fmt.Errorf("worker: pagerduty: %w", err)
+		return nil, nil, nil, fmt.Errorf("worker: pagerduty: %w", err)
 	}
-	return c, c, nil
+	return c, c, c, nil
 }
 
 // Run consumes events and serves health and metrics on ln (or worker.listen) until ctx ends.
@@ -120,6 +131,7 @@ func (w *Worker) Run(ctx context.Context, ln net.Listener) error {
 	errc := make(chan error, 2)
 	wg.Go(func() { errc <- serve(ctx, l, w.routes(), w.log) })
 	wg.Go(func() { w.outbox.Run(ctx, 5*time.Second) })
+	wg.Go(func() { w.pipeline.RunExpiry(ctx, w.cfg.Worker.GateSweep) })
 	wg.Go(func() {
 		errc <- w.queue.Consume(ctx, queue.HandlerFunc(func(ctx context.Context, d *queue.Delivery) error {
 			return w.pipeline.Handle(ctx, d.Event)

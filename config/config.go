@@ -64,6 +64,7 @@ type Worker struct {
 	Concurrency int           `yaml:"concurrency"` // events handled at once
 	AckWait     time.Duration `yaml:"ack_wait"`
 	MaxDeliver  int           `yaml:"max_deliver"`
+	GateSweep   time.Duration `yaml:"gate_sweep"` // how often expired approval gates are noticed and reported
 }
 
 // PagerDuty is the REST API Alaya reads incidents from and writes notes to. With no token the
@@ -149,6 +150,7 @@ func (c *Config) defaults() {
 	setDefault(&c.Worker.Concurrency, 4)
 	setDefault(&c.Worker.AckWait, 30*time.Second)
 	setDefault(&c.Worker.MaxDeliver, 20)
+	setDefault(&c.Worker.GateSweep, 10*time.Second)
 	setDefault(&c.PagerDuty.APIURL, "https://api.pagerduty.com")
 	setDefault(&c.Evidence.LinkTTL, 7*24*time.Hour)
 	setDefault(&c.Evidence.Region, "us-east-1")

@@ -116,3 +116,13 @@ func (c *Client) findUserByEmail(ctx context.Context, email string) (string, err
 	}
 	return id, nil
 }
+
+// UserByEmail returns the user whose email is email (exact, case-insensitive), for turning
+// an identity vouched for by an authenticating proxy into a PagerDuty user.
+func (c *Client) UserByEmail(ctx context.Context, email string) (incident.Ref, string, error) {
+	id, err := c.findUserByEmail(ctx, email)
+	if err != nil {
+		return incident.Ref{}, "", err
+	}
+	return c.User(ctx, id)
+}

@@ -1,0 +1,138 @@
+package app
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"net/netip"
+	"strings"
+	"time"
+
+	"github.com/alaya-sre/alaya/approval"
+	"github.com/alaya-sre/alaya/approval/page"
+	"github.com/alaya-sre/alaya/config"
+	"github.com/alaya-sre/alaya/pagerduty"
+	"github.com/alaya-sre/alaya/queue"
+	"github.com/alaya-sre/alaya/remediate"
+)
+
+// directory adapts the PagerDuty client to approval.Directory. The client does not return a
+// user's teams, so a runbook that names approvers by team matches nobody (and says so in its
+// refusal); users named by id or email work.
+type directory struct{ pd *pagerduty.Client }
+
+var _ approval.Directory = directory{}
+
+func (d directory) User(ctx context.Context, id string) (approval.User, error) {
+	ref, email, err := d.pd.User(ctx, id)
+	if err != nil {
+		return approval.User{}, err
+	}
+	return approval.User{ID: ref.ID, Name: ref.Summary, Email: email}, nil
+}
+
+func (d directory) UserByEmail(ctx context.Context, email string) (approval.User, error) {
+	ref, found, err := d.pd.UserByEmail(ctx, email)
+	if err != nil {
+		return approval.User{}, err
+	}
+	return approval.User{ID: ref.ID, Name: ref.Summary, Email: found}, nil
+}
+
+// approvalStore opens the approvals bucket.
+func approvalStore(ctx context.Context, q *queue.Queue) (*approval.Store, error) {
+	kv, err := q.KV(ctx, queue.BucketApprovals)
+	if err != nil {
+		return nil, fmt.Errorf("approvals: %w", err)
+	}
+	return approval.NewStore(kv, nil), nil
+}
+
+// approvalPolicy is the policy over PagerDuty: on call now, assignees, named users. Alaya's
+// own user is looked up once so that its notes are never taken as commands; if PagerDuty
+// cannot say now, the notes still never parse (they list both verbs), so the worker starts.
+func approvalPolicy(ctx context.Context, pd *pagerduty.Client, log *slog.Logger) *approval.Policy {
+	p := &approval.Policy{OnCall: pd, Dir: directory{pd}}
+	ctx, cancel := context.WithTimeout(ctx, 10*time.Second)
+	defer cancel()
+	id, err := pd.FromUserID(ctx)
+	if err != nil {
+		log.Warn("alaya's own PagerDuty user not found; its notes are recognised by content only", "err", err)
+	}
+	p.SelfUserID = id
+	return p
+}
+
+// pageURL returns the approval-page link maker for notes, or nil when there is no key to sign
+// links with.
+func pageURL(cfg *config.Config) func(incident, code string) string {
+	key, err := linkKey(cfg)
+	if err != nil {
+		return nil
+	}
+	base := publicURL(cfg)
+	return func(incident, code string) string { return page.URL(base, key, incident, code) }
+}
+
+func publicURL(cfg *config.Config) string {
+	if base := strings.TrimRight(cfg.Receiver.PublicURL, "/"); base != "" {
+		return base
+	}
+	return "http://" + strings.Replace(cfg.Receiver.Listen, "0.0.0.0", "127.0.0.1", 1)
+}
+
+// gates assembles the worker's approval side; nil without a PagerDuty client, where nobody
+// could approve (runs then stop at their gates and say so).
+func gates(ctx context.Context, cfg *config.Config, q *queue.Queue, pd *pagerduty.Client, log *slog.Logger) (*remediate.Gates, error) {
+	if pd == nil {
+		return nil, nil
+	}
+	store, err := approvalStore(ctx, q)
+	if err != nil {
+		return nil, fmt.Errorf("worker: %w", err)
+	}
+	return &remediate.Gates{Store: store, Policy: approvalPolicy(ctx, pd, log), Incidents: pd, PageURL: pageURL(cfg)}, nil
+}
+
+// approvalPage is the receiver's approval page. Decisions on the page need a trusted proxy
+// and PagerDuty (to turn the proxy's email into a user); otherwise the page is read-only.
+func (r *Receiver) approvalPage(ctx context.Context) error {
+	key, err := linkKey(r.cfg)
+	if err != nil {
+		r.log.Warn("approval page disabled: no link key", "err", err)
+		return nil
+	}
+	store, err := approvalStore(ctx, r.queue)
+	if err != nil {
+		return fmt.Errorf("receiver: %w", err)
+	}
+	prefixes, err := trustedProxies(r.cfg.Receiver.TrustedProxies)
+	if err != nil {
+		return fmt.Errorf("receiver: %w", err)
+	}
+	pcfg := page.Config{Key: key, TrustedProxyCIDRs: prefixes, IdentityHeader: r.cfg.Receiver.IdentityHeader,
+		Publisher: r.queue, Logger: r.log}
+	var policy *approval.Policy
+	if r.pd != nil {
+		policy = approvalPolicy(ctx, r.pd, r.log)
+		pcfg.Incidents = r.pd
+	}
+	r.page = page.Handler(store, policy, pcfg)
+	return nil
+}
+
+func trustedProxies(cidrs []string) ([]netip.Prefix, error) {
+	var out []netip.Prefix
+	for _, c := range cidrs {
+		p, err := netip.ParsePrefix(strings.TrimSpace(c))
+		if err != nil {
+			a, aerr := netip.ParseAddr(strings.TrimSpace(c))
+			if aerr != nil {
+				return nil, fmt.Errorf("receiver.trusted_proxies: %q: %w", c, err)
+			}
+			p = netip.PrefixFrom(a, a.BitLen())
+		}
+		out = append(out, p)
+	}
+	return out, nil
+}

@@ -21,6 +21,12 @@ func (l *loader) restart(path string, r *restartYAML) []actionParam {
 	if r.HealthCheck != "" {
 		out = append(out, l.param(path, "health_check", r.HealthCheck, true))
 	}
+	if r.Command != "" {
+		out = append(out, l.param(path, "command", r.Command, true))
+	}
+	if r.Verify != "" {
+		out = append(out, l.param(path, "verify_command", r.Verify, true))
+	}
 	return out
 }
 

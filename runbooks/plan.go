@@ -40,8 +40,9 @@ type Step struct {
 	// Paths maps host to the files to collect (collect steps).
 	Paths map[string][]string `json:"paths,omitempty"`
 	// Action maps host to the rendered action parameters. Values are plain data, not shell:
-	// the action that uses one in a command must quote it (Quote). The one exception is
-	// restart's "health_check", a shell command rendered like a run step.
+	// the action that uses one in a command must quote it (Quote). The exceptions are
+	// restart's "health_check", "command" and "verify_command", shell commands rendered like
+	// a run step.
 	Action map[string]map[string]string `json:"action,omitempty"`
 	Gate   *Gate                        `json:"gate,omitempty"`
 	Report Report                       `json:"report"`

@@ -73,6 +73,8 @@ type approversYAML struct {
 type restartYAML struct {
 	Service     string `yaml:"service" doc:"systemd unit (or service name) to restart; template." required:"true"`
 	HealthCheck string `yaml:"health_check" doc:"Shell command template that must succeed after the restart."`
+	Command     string `yaml:"command" doc:"Shell command template that restarts the service, for hosts without systemd (default: systemctl restart SERVICE)."`
+	Verify      string `yaml:"verify_command" doc:"Shell command template that exits 0 once the service is up (default: systemctl is-active SERVICE)."`
 }
 
 type lbYAML struct {

@@ -1,0 +1,41 @@
+package safety
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/nats-io/nats.go/jetstream"
+)
+
+func cooldownKey(runbook, host string) string {
+	return "cooldown." + token(runbook) + "." + token(host)
+}
+
+// Cooldown reports whether runbook ran on host less than d ago, and until when it must wait.
+func (g *Guard) Cooldown(ctx context.Context, runbook, host string, d time.Duration) (until time.Time, cooling bool, err error) {
+	if d <= 0 {
+		return time.Time{}, false, nil
+	}
+	e, err := g.state.Get(ctx, cooldownKey(runbook, host))
+	if errors.Is(err, jetstream.ErrKeyNotFound) {
+		return time.Time{}, false, nil
+	} else if err != nil {
+		return time.Time{}, false, fmt.Errorf("safety: cooldown of %s on %s: %w", runbook, host, err)
+	}
+	last, err := time.Parse(time.RFC3339Nano, string(e.Value()))
+	if err != nil {
+		return time.Time{}, false, nil // unreadable: do not block remediation on our own bad data
+	}
+	until = last.Add(d)
+	return until, g.now().Before(until), nil
+}
+
+// MarkRun records that runbook ran on host now, starting its cooldown.
+func (g *Guard) MarkRun(ctx context.Context, runbook, host string) error {
+	if _, err := g.state.Put(ctx, cooldownKey(runbook, host), []byte(g.now().UTC().Format(time.RFC3339Nano))); err != nil {
+		return fmt.Errorf("safety: mark %s on %s: %w", runbook, host, err)
+	}
+	return nil
+}

@@ -1,0 +1,44 @@
+// Package safety keeps Alaya from doing too much at once, across every worker: a cooldown per
+// runbook and host (do not run the same remediation on the same host again too soon), an
+// exclusive lease per host while a step changes it, a cap on actions per time window, and
+// storm detection (when incidents arrive faster than a threshold, run diagnostics only).
+//
+// All state lives in JetStream KeyValue buckets and every write is create-or-compare-and-swap,
+// so the limits hold for a fleet of workers, not just within one process.
+package safety
+
+import (
+	"encoding/base64"
+	"errors"
+	"regexp"
+	"time"
+
+	"github.com/nats-io/nats.go/jetstream"
+)
+
+// ErrHostBusy means another run holds the host's lease: something is already changing it.
+var ErrHostBusy = errors.New("another run is changing this host")
+
+// Guard answers the safety questions for one worker.
+type Guard struct {
+	leases jetstream.KeyValue // short-lived keys: host leases (the bucket's TTL reaps dead holders)
+	state  jetstream.KeyValue // long-lived keys: cooldowns and window counters
+	owner  string
+	now    func() time.Time
+}
+
+// New returns a guard writing leases as owner (a run id or worker id).
+func New(leases, state jetstream.KeyValue, owner string) *Guard {
+	return &Guard{leases: leases, state: state, owner: owner, now: time.Now}
+}
+
+var keySafe = regexp.MustCompile(`^[A-Za-z0-9_-]+$`)
+
+// token makes s usable as one KV key token. Inventory and runbook names usually pass as they
+// are; anything else is encoded, so no name can inject key separators or wildcards.
+func token(s string) string {
+	if keySafe.MatchString(s) {
+		return s
+	}
+	return "=" + base64.RawURLEncoding.EncodeToString([]byte(s))
+}

@@ -1,0 +1,61 @@
+package safety
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strconv"
+	"time"
+
+	"github.com/nats-io/nats.go/jetstream"
+)
+
+// Count adds one to the counter name for the current window of length w and returns the new
+// count. Windows are aligned to the clock, so every worker counts into the same key.
+func (g *Guard) Count(ctx context.Context, name string, w time.Duration) (int, error) {
+	key := fmt.Sprintf("window.%s.%d", token(name), g.now().UnixNano()/int64(w))
+	for range 20 {
+		e, err := g.state.Get(ctx, key)
+		if errors.Is(err, jetstream.ErrKeyNotFound) {
+			if _, err := g.state.Create(ctx, key, []byte("1")); err == nil {
+				return 1, nil
+			} else if !errors.Is(err, jetstream.ErrKeyExists) {
+				return 0, fmt.Errorf("safety: count %s: %w", name, err)
+			}
+			continue
+		} else if err != nil {
+			return 0, fmt.Errorf("safety: count %s: %w", name, err)
+		}
+		n, _ := strconv.Atoi(string(e.Value()))
+		if _, err := g.state.Update(ctx, key, []byte(strconv.Itoa(n+1)), e.Revision()); err == nil {
+			return n + 1, nil
+		}
+	}
+	return 0, fmt.Errorf("safety: count %s: too much contention", name)
+}
+
+// Limits are the fleet-wide caps.
+type Limits struct {
+	StormIncidents int           // more triggered incidents than this per StormWindow: diagnostics only
+	StormWindow    time.Duration //
+	MaxActions     int           // at most this many system-changing steps per ActionWindow
+	ActionWindow   time.Duration //
+}
+
+// Storm counts one incoming incident and reports whether Alaya is in storm mode.
+func (g *Guard) Storm(ctx context.Context, l Limits) (bool, error) {
+	if l.StormIncidents <= 0 {
+		return false, nil
+	}
+	n, err := g.Count(ctx, "incidents", l.StormWindow)
+	return n > l.StormIncidents, err
+}
+
+// AllowAction counts one system-changing step and reports whether it is within the cap.
+func (g *Guard) AllowAction(ctx context.Context, l Limits) (bool, error) {
+	if l.MaxActions <= 0 {
+		return true, nil
+	}
+	n, err := g.Count(ctx, "actions", l.ActionWindow)
+	return n <= l.MaxActions, err
+}

@@ -7,9 +7,11 @@ import (
 	"errors"
 	"fmt"
 	"maps"
+	"net"
 	"os"
 	"path/filepath"
 	"slices"
+	"strconv"
 	"time"
 
 	"github.com/alaya-sre/alaya/internal/yamlfile"
@@ -36,8 +38,8 @@ type Endpoint struct {
 	Pos        yamlfile.Pos
 }
 
-// Addr is host:port for dialing.
-func (e *Endpoint) Addr() string { return fmt.Sprintf("%s:%d", e.Address, e.Port) }
+// Addr is host:port for dialing, with IPv6 literals bracketed.
+func (e *Endpoint) Addr() string { return net.JoinHostPort(e.Address, strconv.Itoa(e.Port)) }
 
 // Bastion is a jump host. Via names the bastion in front of this one, for chains.
 type Bastion struct {

@@ -80,3 +80,14 @@ func TestLoadBadReportsEveryProblemWithPosition(t *testing.T) {
 		}
 	}
 }
+
+func TestAddrBracketsIPv6(t *testing.T) {
+	for _, tt := range []struct{ addr, want string }{
+		{"10.0.0.1", "10.0.0.1:22"}, {"fd00::1", "[fd00::1]:22"}, {"app.example.com", "app.example.com:22"},
+	} {
+		e := Endpoint{Address: tt.addr, Port: 22}
+		if got := e.Addr(); got != tt.want {
+			t.Errorf("Addr(%s) = %s, want %s", tt.addr, got, tt.want)
+		}
+	}
+}

@@ -1,0 +1,51 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"io"
+	"log/slog"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/alaya-sre/alaya/internal/testenv/natsserver"
+	"github.com/alaya-sre/alaya/queue"
+	"github.com/alaya-sre/alaya/remediate"
+)
+
+func TestRunsListsTheLedger(t *testing.T) {
+	srv := natsserver.Start(t)
+	t.Setenv("ALAYA_NATS_URLS", srv.URL())
+	t.Setenv("ALAYA_EVIDENCE_DIR", t.TempDir())
+	ctx := context.Background()
+	q, err := queue.Connect(ctx, queue.Config{URLs: []string{srv.URL()}}, slog.New(slog.NewTextHandler(io.Discard, nil)), prometheus.NewRegistry())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer q.Close()
+	l := remediate.NewLedger(q.Runs, "test-worker", time.Minute)
+	for _, rec := range []remediate.RunRecord{
+		{ID: "rAAA", Incident: "PINC1", Runbook: "host-basics", Version: "abc"},
+		{ID: "rBBB", Incident: "PINC2", Runbook: "jvm-heap", Version: "def"},
+	} {
+		h, _, err := l.Begin(ctx, rec)
+		if err != nil {
+			t.Fatal(err)
+		}
+		h.Update(ctx, func(r *remediate.RunRecord) {
+			r.Steps["0/app-1"] = remediate.StepState{Status: "done"}
+			r.State = remediate.StateDone
+		})
+	}
+	var out, errOut bytes.Buffer
+	if code := run(ctx, []string{"runs", "--incident", "PINC2"}, &out, &errOut); code != 0 {
+		t.Fatalf("runs exited %d: %s", code, errOut.String())
+	}
+	if !strings.Contains(out.String(), "rBBB") || !strings.Contains(out.String(), "jvm-heap@def") ||
+		!strings.Contains(out.String(), "1 done") || strings.Contains(out.String(), "rAAA") {
+		t.Errorf("runs output:\n%s", out.String())
+	}
+}

@@ -78,7 +78,11 @@ func publicURL(cfg *config.Config) string {
 	if base := strings.TrimRight(cfg.Receiver.PublicURL, "/"); base != "" {
 		return base
 	}
-	return "http://" + strings.Replace(cfg.Receiver.Listen, "0.0.0.0", "127.0.0.1", 1)
+	listen := cfg.Receiver.Listen
+	if strings.HasPrefix(listen, ":") {
+		listen = "127.0.0.1" + listen
+	}
+	return "http://" + strings.Replace(listen, "0.0.0.0", "127.0.0.1", 1)
 }
 
 // gates assembles the worker's approval side; nil without a PagerDuty client, where nobody

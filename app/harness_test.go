@@ -60,9 +60,16 @@ type harness struct {
 	receiver string // base URL
 	worker   string // base URL
 	logs     *syncBuffer
+	dir      string             // runbooks/ and inventory.yaml live here
+	ctx      context.Context    // lives until the harness is cleaned up
+	stopW    context.CancelFunc // stops the running worker
+	workerOK chan struct{}      // closed when the running worker returned
 }
 
-func newHarness(t testing.TB) *harness {
+// harnessOption adjusts the files and environment before the system starts.
+type harnessOption func(dir string, env map[string]string)
+
+func newHarness(t testing.TB, opts ...harnessOption) *harness {
 	h := &harness{t: t, logs: &syncBuffer{}}
 	h.bed = sshbed.Start(t)
 	h.s3 = s3server.Start(t)
@@ -100,6 +107,10 @@ func newHarness(t testing.TB) *harness {
 		"ALAYA_EVIDENCE_REGION":          h.s3.Region,
 		"ALAYA_EVIDENCE_PATH_STYLE":      "true",
 	}
+	for _, o := range opts {
+		o(dir, env)
+	}
+	h.dir = dir
 	h.cfg, err = config.Load("", func(k string) string { return env[k] })
 	if err != nil {
 		t.Fatal(err)
@@ -121,19 +132,16 @@ func (h *harness) start() {
 	if err != nil {
 		t.Fatal(err)
 	}
-	w, err := app.NewWorker(ctx, h.cfg, log.With("process", "worker"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	rl, wl := listen(t), listen(t)
-	h.receiver, h.worker = "http://"+rl.Addr().String(), "http://"+wl.Addr().String()
-	done := make(chan struct{}, 2)
+	rl := listen(t)
+	h.receiver = "http://" + rl.Addr().String()
+	done := make(chan struct{}, 1)
 	go func() { _ = r.Run(ctx, rl); done <- struct{}{} }()
-	go func() { _ = w.Run(ctx, wl); done <- struct{}{} }()
+	h.ctx = ctx
+	h.startWorker(ctx, log.With("process", "worker"))
 	t.Cleanup(func() {
 		cancel()
 		<-done
-		<-done
+		<-h.workerOK
 		for _, secret := range []string{pdToken, webhookSecret} {
 			if strings.Contains(h.logs.String(), secret) {
 				t.Errorf("a secret reached the logs: %q", secret)
@@ -141,7 +149,30 @@ func (h *harness) start() {
 		}
 	})
 	waitHTTP(t, h.receiver+"/readyz", http.StatusOK)
+}
+
+// startWorker runs a worker built from h.cfg until ctx ends or restartWorker replaces it.
+func (h *harness) startWorker(ctx context.Context, log *slog.Logger) {
+	t := h.t
+	w, err := app.NewWorker(ctx, h.cfg, log)
+	if err != nil {
+		t.Fatal(err)
+	}
+	wl := listen(t)
+	h.worker = "http://" + wl.Addr().String()
+	wctx, stop := context.WithCancel(ctx)
+	ok := make(chan struct{})
+	h.stopW, h.workerOK = stop, ok
+	go func() { _ = w.Run(wctx, wl); close(ok) }()
 	waitHTTP(t, h.worker+"/readyz", http.StatusOK)
+}
+
+// restartWorker stops the worker and starts a new one from the files as they are now, as a
+// redeploy would: runbooks and inventory are read again.
+func (h *harness) restartWorker() {
+	h.stopW()
+	<-h.workerOK
+	h.startWorker(h.ctx, slog.New(slog.NewJSONHandler(h.logs, &slog.HandlerOptions{Level: slog.LevelDebug})).With("process", "worker"))
 }
 
 // seed creates an incident on the stand-in whose alert names host.

@@ -1,0 +1,261 @@
+package remediate_test
+
+import (
+	"context"
+	"encoding/json"
+	"io"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/nats-io/nats.go"
+	"github.com/nats-io/nats.go/jetstream"
+	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/alaya-sre/alaya/approval"
+	"github.com/alaya-sre/alaya/evidence"
+	"github.com/alaya-sre/alaya/executor"
+	"github.com/alaya-sre/alaya/incident"
+	"github.com/alaya-sre/alaya/internal/testenv/natsserver"
+	"github.com/alaya-sre/alaya/inventory"
+	"github.com/alaya-sre/alaya/remediate"
+	"github.com/alaya-sre/alaya/runbooks"
+)
+
+const gatedRunbook = `name: gated
+owner: sre
+match: any(alerts, .details.host != "")
+targets:
+  expr: hosts_from_alerts(alerts, "host")
+steps:
+  - name: look
+    run: uptime
+  - name: approve
+    gate: {}
+  - name: restart
+    restart: {service: demo, command: restart-it, verify_command: check-it}
+`
+
+// fakeRunner answers every command with exit 0 and counts them.
+type fakeRunner struct {
+	mu   sync.Mutex
+	cmds []string
+}
+
+func (f *fakeRunner) Run(_ context.Context, _ *inventory.Host, cmd string, _ executor.RunOptions) (*executor.Result, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.cmds = append(f.cmds, cmd)
+	return &executor.Result{Stdout: []byte("ok\n")}, nil
+}
+
+func (f *fakeRunner) Stream(context.Context, *inventory.Host, string) (io.ReadCloser, func() (*executor.Result, error), error) {
+	return io.NopCloser(strings.NewReader("")), func() (*executor.Result, error) { return &executor.Result{}, nil }, nil
+}
+
+func (f *fakeRunner) count(cmd string) int {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	n := 0
+	for _, c := range f.cmds {
+		if c == cmd {
+			n++
+		}
+	}
+	return n
+}
+
+// fakePD is the incident, its notes and who is on call.
+type fakePD struct {
+	mu    sync.Mutex
+	notes []string
+}
+
+func (f *fakePD) Alerts(context.Context, string) ([]incident.Alert, error) {
+	return []incident.Alert{{ID: "A1", Details: map[string]any{"host": "here"}}}, nil
+}
+
+func (f *fakePD) Incident(_ context.Context, id string) (*incident.Incident, error) {
+	return &incident.Incident{ID: id, Status: incident.StatusTriggered, EscalationPolicy: incident.Ref{ID: "PEP1"}}, nil
+}
+
+func (f *fakePD) OnCallUserIDs(context.Context, string) ([]string, error) {
+	return []string{"PONCALL"}, nil
+}
+
+func (f *fakePD) AddNote(_ context.Context, _ string, content string) (string, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.notes = append(f.notes, content)
+	return "N", nil
+}
+
+func (f *fakePD) find(want string) string {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	for _, n := range f.notes {
+		if strings.Contains(n, want) {
+			return n
+		}
+	}
+	return ""
+}
+
+type bed struct {
+	pd     *fakePD
+	runner *fakeRunner
+	runs   jetstream.KeyValue
+	approv *approval.Store
+	newP   func(owner string) *remediate.Pipeline
+}
+
+func newBed(t *testing.T) *bed {
+	srv := natsserver.Start(t)
+	nc, err := nats.Connect(srv.URL())
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(nc.Close)
+	js, _ := jetstream.New(nc)
+	ctx := t.Context()
+	runs, err := js.CreateKeyValue(ctx, jetstream.KeyValueConfig{Bucket: "runs"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	akv, err := js.CreateKeyValue(ctx, jetstream.KeyValueConfig{Bucket: "approvals"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	dir := t.TempDir()
+	inv, err := inventory.Parse("inv.yaml", []byte("hosts:\n  - name: here\n    transport: local\n"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	os.MkdirAll(filepath.Join(dir, "rb"), 0o755)
+	os.WriteFile(filepath.Join(dir, "rb", "gated.yaml"), []byte(gatedRunbook), 0o644)
+	cat, err := runbooks.LoadDir(filepath.Join(dir, "rb"), inv)
+	if err != nil {
+		t.Fatal(err)
+	}
+	store, err := evidence.NewFS(filepath.Join(dir, "ev"), "http://127.0.0.1", []byte("0123456789abcdef0123"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	b := &bed{pd: &fakePD{}, runner: &fakeRunner{}, runs: runs, approv: approval.NewStore(akv, nil)}
+	b.newP = func(owner string) *remediate.Pipeline {
+		m := remediate.NewMetrics(prometheus.NewRegistry())
+		log := slog.New(slog.DiscardHandler)
+		p, err := remediate.New(remediate.Deps{
+			Logger: log, Metrics: m, Catalog: func() *runbooks.Catalog { return cat }, Inventory: inv,
+			Incidents: b.pd, Runner: b.runner, Store: store, Ledger: remediate.NewLedger(runs, owner, time.Minute),
+			Outbox: remediate.NewOutbox(runs, b.pd, log, m), Redactor: evidence.NewRedactor(nil),
+			Gates: &remediate.Gates{Store: b.approv, Policy: &approval.Policy{OnCall: b.pd, SelfUserID: "PBOT"}, Incidents: b.pd},
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return p
+	}
+	return b
+}
+
+func triggered(id string) *incident.Event {
+	return &incident.Event{ID: "ev-" + id, Type: incident.TypeTriggered, Incident: incident.Incident{ID: id, Status: "triggered"}}
+}
+
+func approve(id, code, eventID string) *incident.Event {
+	return &incident.Event{ID: eventID, Type: incident.TypeAnnotated, Incident: incident.Incident{ID: id},
+		Note: &incident.Note{Content: "/alaya approve " + code, Author: incident.Ref{ID: "PONCALL", Summary: "Dana"}}}
+}
+
+var codeRe = regexp.MustCompile(`/alaya approve ([0-9A-Z]{6})`)
+
+func (b *bed) park(t *testing.T, p *remediate.Pipeline, id string) (code, runID string) {
+	if err := p.Handle(t.Context(), triggered(id)); err != nil {
+		t.Fatal(err)
+	}
+	note := b.pd.find("Approval needed")
+	m := codeRe.FindStringSubmatch(note)
+	if m == nil {
+		t.Fatalf("no plan note with a code: %q", b.pd.notes)
+	}
+	req, _, err := b.approv.Get(t.Context(), id, m[1])
+	if err != nil {
+		t.Fatal(err)
+	}
+	return m[1], req.Run
+}
+
+func (b *bed) record(t *testing.T, runID string) remediate.RunRecord {
+	e, err := b.runs.Get(t.Context(), "run."+runID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var rec remediate.RunRecord
+	json.Unmarshal(e.Value(), &rec)
+	return rec
+}
+
+// A run parks at its gate, a second worker resumes it on approval, and the same approval
+// again executes nothing twice.
+func TestGateParksAndAnyWorkerResumesOnce(t *testing.T) {
+	b := newBed(t)
+	code, runID := b.park(t, b.newP("w1"), "PI1")
+	if rec := b.record(t, runID); rec.State != remediate.StateParked || rec.NextStep != 2 || rec.Trigger == nil {
+		t.Fatalf("after the gate: %+v", rec)
+	}
+	if b.runner.count("restart-it") != 0 {
+		t.Fatal("restart ran before approval")
+	}
+	other := b.newP("w2")
+	if err := other.Handle(t.Context(), approve("PI1", code, "n1")); err != nil {
+		t.Fatal(err)
+	}
+	if rec := b.record(t, runID); rec.State != remediate.StateDone || len(rec.Approvals) != 1 {
+		t.Fatalf("after approval: %+v", rec)
+	}
+	if err := other.Handle(t.Context(), approve("PI1", code, "n2")); err != nil {
+		t.Fatal(err)
+	}
+	if n := b.runner.count("restart-it"); n != 1 {
+		t.Fatalf("restart ran %d times, want 1", n)
+	}
+	if b.pd.find("Nothing was executed again") == "" {
+		t.Errorf("the replay is not reported: %q", b.pd.notes)
+	}
+}
+
+// A worker that died during the restart leaves it started; the redelivered approval makes
+// the new owner report the run unknown instead of restarting again.
+func TestStartedMutatingStepBecomesUnknown(t *testing.T) {
+	b := newBed(t)
+	code, runID := b.park(t, b.newP("w1"), "PI2")
+	if _, err := b.approv.Decide(t.Context(), "PI2", code, approval.Decision{State: approval.StateApproved, By: "PONCALL",
+		PlanHash: b.record(t, runID).Gate.PlanHash}); err != nil {
+		t.Fatal(err)
+	}
+	rec := b.record(t, runID)
+	rec.State, rec.Owner, rec.Heartbeat = remediate.StateRunning, "dead", time.Now().Add(-time.Hour)
+	rec.Steps["2/here"] = remediate.StepState{Status: "started", Mutating: true, Started: time.Now()}
+	data, _ := json.Marshal(rec)
+	if _, err := b.runs.Put(t.Context(), "run."+runID, data); err != nil {
+		t.Fatal(err)
+	}
+	if err := b.newP("w2").Handle(t.Context(), approve("PI2", code, "n3")); err != nil {
+		t.Fatal(err)
+	}
+	if b.runner.count("restart-it") != 0 {
+		t.Fatal("a started restart ran again")
+	}
+	if got := b.record(t, runID); got.State != remediate.StateUnknown {
+		t.Fatalf("state = %s, want unknown", got.State)
+	}
+	if b.pd.find("state unknown") == "" {
+		t.Errorf("unknown not reported: %q", b.pd.notes)
+	}
+}

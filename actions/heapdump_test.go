@@ -116,7 +116,7 @@ func TestHeapDumpFindsExactlyOneJVM(t *testing.T) {
 		text    string
 	}{
 		{"none", "alaya-no-such-process-x9", actions.ErrNotFound, "no process on app-3 matches"},
-		{"two", "AlayaHeapTarget alaya-jvm-", actions.ErrRefused, fmt.Sprintf("need exactly one: %d java", a.PID)},
+		{"two", "AlayaHeapTarget " + jvm.MarkerPrefix(), actions.ErrRefused, fmt.Sprintf("need exactly one: %d java", a.PID)},
 		{"injection is data", "x'; touch " + canary + "; echo '", actions.ErrNotFound, "no process"},
 	}
 	for _, tt := range tests {

@@ -11,6 +11,8 @@ import (
 	"bufio"
 	"crypto/rand"
 	"encoding/hex"
+	"fmt"
+	"os"
 	"os/exec"
 	"os/user"
 	"strconv"
@@ -39,7 +41,7 @@ type JVM struct {
 func Start(tb testing.TB, opt Options) *JVM {
 	tb.Helper()
 	dir := compile(tb)
-	j := &JVM{Marker: "alaya-jvm-" + randHex(6), User: opt.User}
+	j := &JVM{Marker: MarkerPrefix() + randHex(6), User: opt.User}
 	args := []string{"java", "-Xmx64m", "-XX:+UseSerialGC", "-cp", dir, mainClass, j.Marker}
 	cmd, err := command(opt, args)
 	if err != nil {
@@ -108,3 +110,7 @@ func randHex(n int) string {
 	rand.Read(b)
 	return hex.EncodeToString(b)
 }
+
+// MarkerPrefix starts the marker of every JVM this test process starts. Test packages run in
+// parallel, so a pattern meant to match "this test's JVMs" must include it.
+func MarkerPrefix() string { return fmt.Sprintf("alaya-jvm-%d-", os.Getpid()) }

@@ -24,6 +24,7 @@ import (
 	"github.com/alaya-sre/alaya/queue"
 	"github.com/alaya-sre/alaya/remediate"
 	"github.com/alaya-sre/alaya/runbooks"
+	"github.com/alaya-sre/alaya/safety"
 	"github.com/alaya-sre/alaya/webhook"
 )
 
@@ -83,7 +84,7 @@ func (w *Worker) assemble(ctx context.Context, inv *inventory.Inventory, catalog
 	if err != nil {
 		return err
 	}
-	safety := w.cfg.Safety
+	sw := w.cfg.Safety
 	w.outbox = remediate.NewOutbox(runsKV, notes, w.log, metrics)
 	w.pipeline, err = remediate.New(remediate.Deps{
 		Logger: w.log, Metrics: metrics, Inventory: inv, Incidents: incidents, Runner: w.exec, Store: store,
@@ -93,9 +94,13 @@ func (w *Worker) assemble(ctx context.Context, inv *inventory.Inventory, catalog
 		Redactor:  evidence.NewRedactor(w.cfg.Secrets()),
 		Gates:     g,
 		Balancers: balancers.Deps{Hosts: inv, Dialer: w.exec},
-		Options: remediate.Options{LinkTTL: w.cfg.Evidence.LinkTTL, DryRun: safety.DryRun,
+		Safety: &remediate.Safety{Guard: safety.New(w.queue.Leases, runsKV), Limits: safety.Limits{
+			StormIncidents: sw.StormIncidents, StormWindow: sw.StormWindow,
+			MaxActions: sw.MaxActions, ActionWindow: sw.ActionWindow,
+		}},
+		Options: remediate.Options{LinkTTL: w.cfg.Evidence.LinkTTL, DryRun: sw.DryRun,
 			Switches: func() remediate.Switches {
-				return remediate.Switches{KillSwitch: safety.KillSwitch, DryRun: safety.DryRun}
+				return remediate.Switches{KillSwitch: sw.KillSwitch, DryRun: sw.DryRun}
 			}},
 	})
 	return err

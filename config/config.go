@@ -87,10 +87,15 @@ type Evidence struct {
 	LinkTTL   time.Duration `yaml:"link_ttl"`
 }
 
-// Safety holds the switches that take effect between steps.
+// Safety holds the switches and the fleet-wide limits. The switches here are a floor: `alaya
+// switch` turns them on for every worker at run time, between steps.
 type Safety struct {
-	DryRun     bool `yaml:"dry_run"`
-	KillSwitch bool `yaml:"kill_switch"`
+	DryRun         bool          `yaml:"dry_run"`
+	KillSwitch     bool          `yaml:"kill_switch"`
+	StormIncidents int           `yaml:"storm_incidents"` // more incidents than this per storm_window: diagnostics only
+	StormWindow    time.Duration `yaml:"storm_window"`
+	MaxActions     int           `yaml:"max_actions"` // at most this many system changes per action_window
+	ActionWindow   time.Duration `yaml:"action_window"`
 }
 
 // File is the path the config was loaded from ("" for defaults).
@@ -153,6 +158,10 @@ func (c *Config) defaults() {
 	setDefault(&c.Worker.GateSweep, 10*time.Second)
 	setDefault(&c.PagerDuty.APIURL, "https://api.pagerduty.com")
 	setDefault(&c.Evidence.LinkTTL, 7*24*time.Hour)
+	setDefault(&c.Safety.StormIncidents, 20)
+	setDefault(&c.Safety.StormWindow, time.Minute)
+	setDefault(&c.Safety.MaxActions, 30)
+	setDefault(&c.Safety.ActionWindow, time.Hour)
 	setDefault(&c.Evidence.Region, "us-east-1")
 }
 

@@ -19,14 +19,20 @@ func (p *Pipeline) execute(ctx context.Context, run *Run) error {
 	hbCtx, stopHeartbeat := context.WithCancel(ctx)
 	defer stopHeartbeat()
 	go run.Ledger.Heartbeat(hbCtx, p.Options.Heartbeat)
+	defer run.releaseLeases(ctx)
 
 	for i := run.From; i < len(run.Plan.Steps); i++ {
 		step := &run.Plan.Steps[i]
 		if err := ctx.Err(); err != nil {
 			return classify(err)
 		}
-		if p.switches().KillSwitch {
+		if p.switches(ctx).KillSwitch {
 			run.fail(fmt.Sprintf("kill switch is on: stopped before step %s; nothing further was executed", step.Name))
+			break
+		}
+		if step.Kind == runbooks.KindGate && run.Storm {
+			run.fail(fmt.Sprintf("storm mode: more than %d incidents in %s, so Alaya ran diagnostics only and proposes nothing",
+				p.Safety.Limits.StormIncidents, p.Safety.Limits.StormWindow))
 			break
 		}
 		if step.Kind == runbooks.KindGate {
@@ -48,11 +54,12 @@ type Switches struct {
 	DryRun     bool // report steps that change a system as not executed
 }
 
-func (p *Pipeline) switches() Switches {
+func (p *Pipeline) switches(ctx context.Context) Switches {
+	s := Switches{DryRun: p.Options.DryRun}
 	if p.Options.Switches != nil {
-		return p.Options.Switches()
+		s = p.Options.Switches()
 	}
-	return Switches{DryRun: p.Options.DryRun}
+	return p.fleetSwitches(ctx, s)
 }
 
 func (p *Pipeline) runStep(ctx context.Context, run *Run, index int, step *runbooks.Step) {
@@ -81,7 +88,7 @@ func (p *Pipeline) runOnHost(ctx context.Context, run *Run, index int, step *run
 		p.Metrics.steps.WithLabelValues(step.Kind, res.outcome()).Inc()
 		p.Metrics.stepDur.WithLabelValues(step.Kind).Observe(res.Finished.Sub(res.Started).Seconds())
 	}()
-	if reason := p.skipReason(run, index, step, hostName); reason != "" {
+	if reason := p.skipReason(ctx, run, index, step, hostName); reason != "" {
 		res.Skipped = reason
 		return res
 	}
@@ -96,6 +103,14 @@ func (p *Pipeline) runOnHost(ctx context.Context, run *Run, index int, step *run
 		// have); it is never started again.
 		res.Skipped = fmt.Sprintf("already %s earlier; a step that changes a system is not run again", prev.Status)
 		return res
+	}
+	if step.Mutating {
+		// A refusal by the fleet's limits counts as a failure, so the host's later steps
+		// (restart after a refused detach) do not run either.
+		if reason := p.guardAction(ctx, run, hostName); reason != "" {
+			res.Err, res.ExitCode = reason, -1
+			return res
+		}
 	}
 	if err := run.Ledger.Update(ctx, func(r *RunRecord) {
 		r.Steps[key] = StepState{Status: stepStarted, Mutating: step.Mutating, Started: res.Started}
@@ -126,7 +141,7 @@ func (p *Pipeline) runOnHost(ctx context.Context, run *Run, index int, step *run
 
 // skipReason says why a step must not run on a host: an earlier step failed there (and did not
 // allow continuing), its `when` condition is false, or the dry-run switch is on.
-func (p *Pipeline) skipReason(run *Run, index int, step *runbooks.Step, host string) string {
+func (p *Pipeline) skipReason(ctx context.Context, run *Run, index int, step *runbooks.Step, host string) string {
 	for j := range index {
 		prev := &run.Plan.Steps[j]
 		r := run.result(host, prev.Name)
@@ -141,7 +156,7 @@ func (p *Pipeline) skipReason(run *Run, index int, step *runbooks.Step, host str
 	if !ok {
 		return "when condition is false"
 	}
-	if step.Mutating && p.switches().DryRun {
+	if step.Mutating && p.switches(ctx).DryRun {
 		return "dry run, not executed"
 	}
 	return ""

@@ -107,6 +107,8 @@ func (f *fakePD) find(want string) string {
 }
 
 type bed struct {
+	safety *remediate.Safety // nil: no fleet limits
+	leases jetstream.KeyValue
 	pd     *fakePD
 	runner *fakeRunner
 	runs   jetstream.KeyValue
@@ -114,7 +116,9 @@ type bed struct {
 	newP   func(owner string) *remediate.Pipeline
 }
 
-func newBed(t *testing.T) *bed {
+func newBed(t *testing.T) *bed { return newBedWith(t, gatedRunbook) }
+
+func newBedWith(t *testing.T, runbook string) *bed {
 	srv := natsserver.Start(t)
 	nc, err := nats.Connect(srv.URL())
 	if err != nil {
@@ -124,6 +128,10 @@ func newBed(t *testing.T) *bed {
 	js, _ := jetstream.New(nc)
 	ctx := t.Context()
 	runs, err := js.CreateKeyValue(ctx, jetstream.KeyValueConfig{Bucket: "runs"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	leases, err := js.CreateKeyValue(ctx, jetstream.KeyValueConfig{Bucket: "leases", TTL: time.Minute})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -137,7 +145,7 @@ func newBed(t *testing.T) *bed {
 		t.Fatal(err)
 	}
 	os.MkdirAll(filepath.Join(dir, "rb"), 0o755)
-	os.WriteFile(filepath.Join(dir, "rb", "gated.yaml"), []byte(gatedRunbook), 0o644)
+	os.WriteFile(filepath.Join(dir, "rb", "gated.yaml"), []byte(runbook), 0o644)
 	cat, err := runbooks.LoadDir(filepath.Join(dir, "rb"), inv)
 	if err != nil {
 		t.Fatal(err)
@@ -146,7 +154,7 @@ func newBed(t *testing.T) *bed {
 	if err != nil {
 		t.Fatal(err)
 	}
-	b := &bed{pd: &fakePD{}, runner: &fakeRunner{}, runs: runs, approv: approval.NewStore(akv, nil)}
+	b := &bed{pd: &fakePD{}, runner: &fakeRunner{}, runs: runs, leases: leases, approv: approval.NewStore(akv, nil)}
 	b.newP = func(owner string) *remediate.Pipeline {
 		m := remediate.NewMetrics(prometheus.NewRegistry())
 		log := slog.New(slog.DiscardHandler)
@@ -154,7 +162,8 @@ func newBed(t *testing.T) *bed {
 			Logger: log, Metrics: m, Catalog: func() *runbooks.Catalog { return cat }, Inventory: inv,
 			Incidents: b.pd, Runner: b.runner, Store: store, Ledger: remediate.NewLedger(runs, owner, time.Minute),
 			Outbox: remediate.NewOutbox(runs, b.pd, log, m), Redactor: evidence.NewRedactor(nil),
-			Gates: &remediate.Gates{Store: b.approv, Policy: &approval.Policy{OnCall: b.pd, SelfUserID: "PBOT"}, Incidents: b.pd},
+			Gates:  &remediate.Gates{Store: b.approv, Policy: &approval.Policy{OnCall: b.pd, SelfUserID: "PBOT"}, Incidents: b.pd},
+			Safety: b.safety,
 		})
 		if err != nil {
 			t.Fatal(err)

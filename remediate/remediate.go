@@ -59,7 +59,10 @@ type Deps struct {
 	// Balancers reaches load balancers for lb_detach and lb_attach; Hosts defaults to the
 	// inventory.
 	Balancers balancers.Deps
-	Options   Options
+	// Safety enforces cooldowns, host leases, the action cap, storm mode and fleet switches;
+	// nil: none of those.
+	Safety  *Safety
+	Options Options
 }
 
 // Options tune the pipeline.
@@ -118,9 +121,11 @@ func (p *Pipeline) onTriggered(ctx context.Context, ev *incident.Event) error {
 		p.Metrics.runs.WithLabelValues("", "no_match").Inc()
 		return nil
 	}
+	storm := p.storm(ctx)
 	var errs []error
 	for _, d := range decisions {
 		run := newRun(ev, d)
+		run.Storm = storm
 		if err := p.runStages(ctx, run); err != nil {
 			errs = append(errs, fmt.Errorf("runbook %s: %w", d.Runbook.Name, err))
 		}

@@ -12,6 +12,7 @@ import (
 	"github.com/alaya-sre/alaya/evidence"
 	"github.com/alaya-sre/alaya/incident"
 	"github.com/alaya-sre/alaya/runbooks"
+	"github.com/alaya-sre/alaya/safety"
 )
 
 // Run is everything the pipeline knows about one runbook run on one incident. Stages read
@@ -27,6 +28,9 @@ type Run struct {
 	// From is the first step to execute: 0 for a new run, the step after the gate for a run
 	// resumed by an approval.
 	From int
+	// Storm is set when the run began during an incident storm: diagnostics only.
+	Storm  bool
+	leases map[string]*safety.Lease // hosts this run holds while changing them
 	// Approval is the decision that resumed the run (nil before any gate).
 	Approval *approval.Request
 

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/nats-io/nats.go/jetstream"
@@ -13,8 +14,9 @@ func cooldownKey(runbook, host string) string {
 	return "cooldown." + token(runbook) + "." + token(host)
 }
 
-// Cooldown reports whether runbook ran on host less than d ago, and until when it must wait.
-func (g *Guard) Cooldown(ctx context.Context, runbook, host string, d time.Duration) (until time.Time, cooling bool, err error) {
+// Cooldown reports whether runbook changed host less than d ago in another run than run, and
+// until when it must wait. A run's own earlier steps (detach, then restart) never cool it down.
+func (g *Guard) Cooldown(ctx context.Context, runbook, host, run string, d time.Duration) (until time.Time, cooling bool, err error) {
 	if d <= 0 {
 		return time.Time{}, false, nil
 	}
@@ -24,7 +26,11 @@ func (g *Guard) Cooldown(ctx context.Context, runbook, host string, d time.Durat
 	} else if err != nil {
 		return time.Time{}, false, fmt.Errorf("safety: cooldown of %s on %s: %w", runbook, host, err)
 	}
-	last, err := time.Parse(time.RFC3339Nano, string(e.Value()))
+	stamp, by, _ := strings.Cut(string(e.Value()), " ")
+	if by == run {
+		return time.Time{}, false, nil
+	}
+	last, err := time.Parse(time.RFC3339Nano, stamp)
 	if err != nil {
 		return time.Time{}, false, nil // unreadable: do not block remediation on our own bad data
 	}
@@ -32,9 +38,10 @@ func (g *Guard) Cooldown(ctx context.Context, runbook, host string, d time.Durat
 	return until, g.now().Before(until), nil
 }
 
-// MarkRun records that runbook ran on host now, starting its cooldown.
-func (g *Guard) MarkRun(ctx context.Context, runbook, host string) error {
-	if _, err := g.state.Put(ctx, cooldownKey(runbook, host), []byte(g.now().UTC().Format(time.RFC3339Nano))); err != nil {
+// MarkRun records that run of runbook changed host now, starting its cooldown.
+func (g *Guard) MarkRun(ctx context.Context, runbook, host, run string) error {
+	v := g.now().UTC().Format(time.RFC3339Nano) + " " + run
+	if _, err := g.state.Put(ctx, cooldownKey(runbook, host), []byte(v)); err != nil {
 		return fmt.Errorf("safety: mark %s on %s: %w", runbook, host, err)
 	}
 	return nil

@@ -22,14 +22,13 @@ var ErrHostBusy = errors.New("another run is changing this host")
 // Guard answers the safety questions for one worker.
 type Guard struct {
 	leases jetstream.KeyValue // short-lived keys: host leases (the bucket's TTL reaps dead holders)
-	state  jetstream.KeyValue // long-lived keys: cooldowns and window counters
-	owner  string
+	state  jetstream.KeyValue // long-lived keys: cooldowns, window counters, switches
 	now    func() time.Time
 }
 
-// New returns a guard writing leases as owner (a run id or worker id).
-func New(leases, state jetstream.KeyValue, owner string) *Guard {
-	return &Guard{leases: leases, state: state, owner: owner, now: time.Now}
+// New returns a guard over the leases bucket (short TTL) and a long-lived state bucket.
+func New(leases, state jetstream.KeyValue) *Guard {
+	return &Guard{leases: leases, state: state, now: time.Now}
 }
 
 var keySafe = regexp.MustCompile(`^[A-Za-z0-9_-]+$`)

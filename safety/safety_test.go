@@ -15,7 +15,7 @@ import (
 	"github.com/alaya-sre/alaya/queue"
 )
 
-func newGuards(t *testing.T, owners ...string) []*Guard {
+func newGuards(t *testing.T, n int) []*Guard {
 	t.Helper()
 	srv := natsserver.Start(t)
 	q, err := queue.Connect(t.Context(), queue.Config{URLs: []string{srv.URL()}}, slog.New(slog.NewTextHandler(io.Discard, nil)), prometheus.NewRegistry())
@@ -24,51 +24,54 @@ func newGuards(t *testing.T, owners ...string) []*Guard {
 	}
 	t.Cleanup(func() { q.Close() })
 	var gs []*Guard
-	for _, o := range owners {
-		gs = append(gs, New(q.Leases, q.Runs, o))
+	for range n {
+		gs = append(gs, New(q.Leases, q.Runs))
 	}
 	return gs
 }
 
 func TestCooldown(t *testing.T) {
-	g := newGuards(t, "w1")[0]
+	g := newGuards(t, 1)[0]
 	ctx := t.Context()
 	now := time.Date(2026, 11, 21, 3, 0, 0, 0, time.UTC)
 	g.now = func() time.Time { return now }
-	if _, cooling, err := g.Cooldown(ctx, "restart", "app-1", 15*time.Minute); err != nil || cooling {
+	if _, cooling, err := g.Cooldown(ctx, "restart", "app-1", "run-2", 15*time.Minute); err != nil || cooling {
 		t.Fatalf("fresh host cooling=%v err=%v", cooling, err)
 	}
-	if err := g.MarkRun(ctx, "restart", "app-1"); err != nil {
+	if err := g.MarkRun(ctx, "restart", "app-1", "run-1"); err != nil {
 		t.Fatal(err)
 	}
 	now = now.Add(10 * time.Minute)
-	until, cooling, err := g.Cooldown(ctx, "restart", "app-1", 15*time.Minute)
+	if _, cooling, _ := g.Cooldown(ctx, "restart", "app-1", "run-1", 15*time.Minute); cooling {
+		t.Error("a run cooled itself down (its restart after its own detach)")
+	}
+	until, cooling, err := g.Cooldown(ctx, "restart", "app-1", "run-2", 15*time.Minute)
 	if err != nil || !cooling || !until.Equal(now.Add(5*time.Minute)) {
 		t.Errorf("10m after: cooling=%v until=%v err=%v", cooling, until, err)
 	}
-	if _, cooling, _ := g.Cooldown(ctx, "restart", "app-2", 15*time.Minute); cooling {
+	if _, cooling, _ := g.Cooldown(ctx, "restart", "app-2", "run-2", 15*time.Minute); cooling {
 		t.Error("cooldown leaked to another host")
 	}
-	if _, cooling, _ := g.Cooldown(ctx, "other", "app-1", 15*time.Minute); cooling {
+	if _, cooling, _ := g.Cooldown(ctx, "other", "app-1", "run-2", 15*time.Minute); cooling {
 		t.Error("cooldown leaked to another runbook")
 	}
 	now = now.Add(5 * time.Minute)
-	if _, cooling, _ := g.Cooldown(ctx, "restart", "app-1", 15*time.Minute); cooling {
+	if _, cooling, _ := g.Cooldown(ctx, "restart", "app-1", "run-2", 15*time.Minute); cooling {
 		t.Error("still cooling after the cooldown")
 	}
 }
 
 func TestHostLeaseIsExclusiveAcrossWorkers(t *testing.T) {
-	gs := newGuards(t, "run-a", "run-b")
+	gs := newGuards(t, 2)
 	ctx := t.Context()
-	a, err := gs[0].AcquireHost(ctx, "app.3:x", time.Second)
+	a, err := gs[0].AcquireHost(ctx, "app.3:x", "run-a", time.Second)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := gs[1].AcquireHost(ctx, "app.3:x", time.Second); !errors.Is(err, ErrHostBusy) {
+	if _, err := gs[1].AcquireHost(ctx, "app.3:x", "run-b", time.Second); !errors.Is(err, ErrHostBusy) {
 		t.Fatalf("second holder: err = %v, want ErrHostBusy", err)
 	}
-	again, err := gs[0].AcquireHost(ctx, "app.3:x", time.Second)
+	again, err := gs[1].AcquireHost(ctx, "app.3:x", "run-a", time.Second)
 	if err != nil {
 		t.Fatalf("the holder itself could not re-acquire (resumed run): %v", err)
 	}
@@ -76,7 +79,7 @@ func TestHostLeaseIsExclusiveAcrossWorkers(t *testing.T) {
 	if err := a.Release(ctx); err != nil {
 		t.Fatal(err)
 	}
-	b, err := gs[1].AcquireHost(ctx, "app.3:x", time.Second)
+	b, err := gs[1].AcquireHost(ctx, "app.3:x", "run-b", time.Second)
 	if err != nil {
 		t.Fatalf("after release: %v", err)
 	}
@@ -84,7 +87,7 @@ func TestHostLeaseIsExclusiveAcrossWorkers(t *testing.T) {
 }
 
 func TestWindowCountsAcrossWorkers(t *testing.T) {
-	gs := newGuards(t, "w1", "w2")
+	gs := newGuards(t, 2)
 	ctx := context.Background()
 	now := time.Date(2026, 11, 21, 3, 0, 30, 0, time.UTC)
 	for _, g := range gs {
@@ -125,5 +128,26 @@ func TestWindowCountsAcrossWorkers(t *testing.T) {
 	now = now.Add(time.Minute)
 	if s, _ := gs[1].Storm(ctx, limits); s {
 		t.Error("storm mode carried into the next window")
+	}
+}
+
+func TestSwitchesAreFleetWide(t *testing.T) {
+	gs := newGuards(t, 2)
+	ctx := t.Context()
+	if s, err := gs[1].Switches(ctx); err != nil || s.Kill || s.DryRun {
+		t.Fatalf("fresh switches = %+v, %v", s, err)
+	}
+	if err := gs[0].SetSwitch(ctx, SwitchKill, true); err != nil {
+		t.Fatal(err)
+	}
+	if s, _ := gs[1].Switches(ctx); !s.Kill || s.DryRun {
+		t.Errorf("another worker sees %+v after kill on", s)
+	}
+	gs[0].SetSwitch(ctx, SwitchKill, false)
+	if s, _ := gs[1].Switches(ctx); s.Kill {
+		t.Error("kill still on after off")
+	}
+	if err := gs[0].SetSwitch(ctx, "panic", true); err == nil {
+		t.Error("unknown switch accepted")
 	}
 }

@@ -49,3 +49,25 @@ func TestRunsListsTheLedger(t *testing.T) {
 		t.Errorf("runs output:\n%s", out.String())
 	}
 }
+
+func TestSwitchIsSeenByTheFleet(t *testing.T) {
+	srv := natsserver.Start(t)
+	t.Setenv("ALAYA_NATS_URLS", srv.URL())
+	t.Setenv("ALAYA_EVIDENCE_DIR", t.TempDir())
+	ctx := context.Background()
+	var out, errOut bytes.Buffer
+	if code := run(ctx, []string{"switch", "kill", "on"}, &out, &errOut); code != 0 || !strings.Contains(out.String(), "kill: on") {
+		t.Fatalf("switch kill on: %d %q %q", code, out.String(), errOut.String())
+	}
+	g, closeQ, err := fleetGuard(ctx, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer closeQ()
+	if s, _ := g.Switches(ctx); !s.Kill {
+		t.Error("a worker's guard does not see the kill switch")
+	}
+	if code := run(ctx, []string{"switch", "brake", "on"}, &out, &errOut); code != 2 {
+		t.Errorf("unknown switch exited %d", code)
+	}
+}

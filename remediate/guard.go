@@ -1,0 +1,115 @@
+package remediate
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/alaya-sre/alaya/safety"
+)
+
+// Safety is the fleet-wide guard and its limits. With nil Safety nothing is limited beyond the
+// runbook's own max_targets and concurrency (tests, and tools that replay a single run).
+type Safety struct {
+	Guard  *safety.Guard
+	Limits safety.Limits
+}
+
+// leaseRenew is how often a held host lease is renewed; the leases bucket's TTL is minutes.
+const leaseRenew = 30 * time.Second
+
+// storm counts an incoming incident and reports whether Alaya is in storm mode: more incidents
+// than the threshold in the window. In a storm, runs do diagnostics only and propose nothing.
+func (p *Pipeline) storm(ctx context.Context) bool {
+	if p.Safety == nil {
+		return false
+	}
+	storm, err := p.Safety.Guard.Storm(ctx, p.Safety.Limits)
+	if err != nil {
+		p.Logger.WarnContext(ctx, "storm check failed; assuming a storm (diagnostics only)", "err", err)
+		return true
+	}
+	if storm {
+		p.Metrics.runs.WithLabelValues("", "storm").Inc()
+	}
+	return storm
+}
+
+// guardAction decides whether a step that changes a system may run on host now, and takes
+// what it needs to: the host's lease (held by the run until it finishes) and its cooldown.
+// It returns why not, or "". Any failure to check fails closed.
+func (p *Pipeline) guardAction(ctx context.Context, run *Run, host string) string {
+	if p.Safety == nil {
+		return ""
+	}
+	g, rb := p.Safety.Guard, run.Runbook
+	until, cooling, err := g.Cooldown(ctx, rb.Name, host, run.ID, rb.Limits.Cooldown)
+	if err != nil {
+		return "safety check failed: " + err.Error()
+	}
+	if cooling {
+		return fmt.Sprintf("cooldown: %s changed %s less than %s ago; next allowed after %s",
+			rb.Name, host, rb.Limits.Cooldown, until.UTC().Format("15:04:05Z"))
+	}
+	if err := run.lease(ctx, g, host); err != nil {
+		if errors.Is(err, safety.ErrHostBusy) {
+			return err.Error()
+		}
+		return "safety check failed: " + err.Error()
+	}
+	ok, err := g.AllowAction(ctx, p.Safety.Limits)
+	if err != nil {
+		return "safety check failed: " + err.Error()
+	}
+	if !ok {
+		return fmt.Sprintf("action cap: more than %d system changes in %s across Alaya; ask a person",
+			p.Safety.Limits.MaxActions, p.Safety.Limits.ActionWindow)
+	}
+	if err := g.MarkRun(ctx, rb.Name, host, run.ID); err != nil {
+		return "safety check failed: " + err.Error()
+	}
+	return ""
+}
+
+// lease takes host's lease for the run, once; the run keeps it until releaseLeases.
+func (r *Run) lease(ctx context.Context, g *safety.Guard, host string) error {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if _, held := r.leases[host]; held {
+		return nil
+	}
+	l, err := g.AcquireHost(ctx, host, r.ID, leaseRenew)
+	if err != nil {
+		return err
+	}
+	if r.leases == nil {
+		r.leases = map[string]*safety.Lease{}
+	}
+	r.leases[host] = l
+	return nil
+}
+
+// releaseLeases gives back every host the run held.
+func (r *Run) releaseLeases(ctx context.Context) {
+	r.mu.Lock()
+	leases := r.leases
+	r.leases = nil
+	r.mu.Unlock()
+	for _, l := range leases {
+		_ = l.Release(context.WithoutCancel(ctx))
+	}
+}
+
+// fleetSwitches reads the fleet-wide switches; an error leaves them as they were configured.
+func (p *Pipeline) fleetSwitches(ctx context.Context, s Switches) Switches {
+	if p.Safety == nil {
+		return s
+	}
+	fs, err := p.Safety.Guard.Switches(ctx)
+	if err != nil {
+		p.Logger.WarnContext(ctx, "fleet switches unreadable; stopping to be safe", "err", err)
+		return Switches{KillSwitch: true, DryRun: true}
+	}
+	return Switches{KillSwitch: s.KillSwitch || fs.Kill, DryRun: s.DryRun || fs.DryRun}
+}

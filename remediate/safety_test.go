@@ -1,0 +1,92 @@
+package remediate_test
+
+import (
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/alaya-sre/alaya/remediate"
+	"github.com/alaya-sre/alaya/safety"
+)
+
+const coolingRunbook = `name: gated
+owner: sre
+match: any(alerts, .details.host != "")
+targets:
+  expr: hosts_from_alerts(alerts, "host")
+limits: {cooldown: 1h}
+steps:
+  - name: look
+    run: uptime
+  - name: approve
+    gate: {}
+  - name: restart
+    restart: {service: demo, command: restart-it, verify_command: check-it}
+`
+
+func withSafety(b *bed, limits safety.Limits) *safety.Guard {
+	g := safety.New(b.leases, b.runs)
+	b.safety = &remediate.Safety{Guard: g, Limits: limits}
+	return g
+}
+
+func TestCooldownRefusesASecondRestartOfTheSameHost(t *testing.T) {
+	b := newBedWith(t, coolingRunbook)
+	withSafety(b, safety.Limits{})
+	p := b.newP("w1")
+	code, _ := b.park(t, p, "PINC1")
+	if err := p.Handle(t.Context(), approve("PINC1", code, "ap-1")); err != nil {
+		t.Fatal(err)
+	}
+	if n := b.runner.count("restart-it"); n != 1 {
+		t.Fatalf("first approved restart ran %d times", n)
+	}
+	b.pd.notes = nil
+	code2, _ := b.park(t, p, "PINC2")
+	if err := p.Handle(t.Context(), approve("PINC2", code2, "ap-2")); err != nil {
+		t.Fatal(err)
+	}
+	if n := b.runner.count("restart-it"); n != 1 {
+		t.Errorf("restart ran again on the same host within its cooldown (%d runs)", n)
+	}
+	if b.pd.find("cooldown: gated changed here") == "" {
+		t.Errorf("no note explains the cooldown: %q", b.pd.notes)
+	}
+}
+
+func TestKillSwitchStopsAnApprovedRunBeforeItsNextStep(t *testing.T) {
+	b := newBed(t)
+	g := withSafety(b, safety.Limits{})
+	p := b.newP("w1")
+	code, _ := b.park(t, p, "PINC3")
+	if err := g.SetSwitch(t.Context(), safety.SwitchKill, true); err != nil {
+		t.Fatal(err)
+	}
+	if err := p.Handle(t.Context(), approve("PINC3", code, "ap-3")); err != nil {
+		t.Fatal(err)
+	}
+	if n := b.runner.count("restart-it"); n != 0 {
+		t.Errorf("restart ran %d times with the kill switch on", n)
+	}
+	if b.pd.find("kill switch is on") == "" {
+		t.Errorf("no note says the kill switch stopped the run: %q", b.pd.notes)
+	}
+}
+
+func TestStormModeRunsDiagnosticsOnly(t *testing.T) {
+	b := newBed(t)
+	withSafety(b, safety.Limits{StormIncidents: 1, StormWindow: time.Hour})
+	p := b.newP("w1")
+	b.park(t, p, "PINC4") // the first incident is below the threshold: a plan is proposed
+	b.pd.notes = nil
+	if err := p.Handle(t.Context(), triggered("PINC5")); err != nil {
+		t.Fatal(err)
+	}
+	note := b.pd.find("storm mode")
+	if note == "" || strings.Contains(note, "/alaya approve") {
+		t.Errorf("second incident in a storm: want diagnostics and no plan, got %q", b.pd.notes)
+	}
+	if !strings.Contains(note, "✓ here") {
+		t.Errorf("storm note lacks the diagnostics: %q", note)
+	}
+}

@@ -1,6 +1,7 @@
 package app_test
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"io"
@@ -119,6 +120,39 @@ func TestEndToEnd(t *testing.T) {
 		t.Logf("note:\n%s", note)
 		if !strings.Contains(note, "db-9.example.com refused") || !strings.Contains(note, "inventory") {
 			t.Errorf("note does not report the refused target:\n%s", note)
+		}
+	})
+
+	t.Run("an Alertmanager notification runs the same runbooks; its note is kept locally", func(t *testing.T) {
+		body := []byte(`{"receiver":"alaya","status":"firing","alerts":[{"status":"firing",
+			"labels":{"alertname":"HighLoad","host":"target-1","severity":"critical"},
+			"annotations":{"summary":"load5 above 8 on target-1"},"startsAt":"2026-11-21T03:00:00Z",
+			"endsAt":"0001-01-01T00:00:00Z","fingerprint":"aa11bb22cc33dd44"}],
+			"groupLabels":{"alertname":"HighLoad"},"commonLabels":{"alertname":"HighLoad","host":"target-1"},
+			"commonAnnotations":{"summary":"load5 above 8 on target-1"},"externalURL":"http://am.example",
+			"version":"4","groupKey":"{}:{alertname=\"HighLoad\"}","truncatedAlerts":0}`)
+		post := func(token string) int {
+			req, _ := http.NewRequest(http.MethodPost, h.receiver+"/v1/webhooks/alertmanager", bytes.NewReader(body))
+			req.Header.Set("Authorization", "Bearer "+token)
+			resp, err := http.DefaultClient.Do(req)
+			if err != nil {
+				t.Fatal(err)
+			}
+			resp.Body.Close()
+			return resp.StatusCode
+		}
+		if code := post("wrong"); code != http.StatusUnauthorized {
+			t.Fatalf("wrong bearer token answered %d, want 401", code)
+		}
+		if code := post(amToken); code != http.StatusAccepted {
+			t.Fatalf("alertmanager webhook answered %d, want 202", code)
+		}
+		eventually(t, 30*time.Second, func() bool {
+			return strings.Contains(h.logs.String(), "note kept locally") && strings.Contains(h.logs.String(), "✓ target-1")
+		}, "the Alertmanager run's note in the worker log")
+		out, err := h.s3.Client().ListObjectsV2(ctx, listInput(h.s3.Bucket, "incidents/am-"))
+		if err != nil || len(out.Contents) == 0 {
+			t.Errorf("no evidence stored for the Alertmanager incident (%v)", err)
 		}
 	})
 

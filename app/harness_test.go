@@ -30,6 +30,7 @@ const (
 	pdToken       = "u+e2eTOKENdoNotLeak"
 	webhookSecret = "whsec-e2e-do-not-leak"
 	botEmail      = "alaya-bot@example.com"
+	amToken       = "am-bearer-do-not-leak"
 )
 
 // diagRunbook runs one diagnostic on the host named by the alert. hostname -I prints the
@@ -92,20 +93,21 @@ func newHarness(t testing.TB, opts ...harnessOption) *harness {
 	writeFile(t, filepath.Join(dir, "inventory.yaml"), inv)
 
 	env := map[string]string{
-		"ALAYA_NATS_URLS":                h.nats.URL(),
-		"ALAYA_RECEIVER_WEBHOOK_SECRETS": "old-secret-rotating-out," + webhookSecret,
-		"ALAYA_RECEIVER_PUBLISH_TIMEOUT": "1s",
-		"ALAYA_RECEIVER_LINK_KEY":        "link-key-for-e2e-tests-0123456789",
-		"ALAYA_WORKER_RUNBOOKS":          filepath.Join(dir, "runbooks"),
-		"ALAYA_WORKER_INVENTORY":         filepath.Join(dir, "inventory.yaml"),
-		"ALAYA_WORKER_ACK_WAIT":          "5s",
-		"ALAYA_PAGERDUTY_API_URL":        pdURL,
-		"ALAYA_PAGERDUTY_TOKEN":          pdToken,
-		"ALAYA_PAGERDUTY_FROM":           botEmail,
-		"ALAYA_EVIDENCE_BUCKET":          h.s3.Bucket,
-		"ALAYA_EVIDENCE_ENDPOINT":        h.s3.Endpoint,
-		"ALAYA_EVIDENCE_REGION":          h.s3.Region,
-		"ALAYA_EVIDENCE_PATH_STYLE":      "true",
+		"ALAYA_NATS_URLS":                   h.nats.URL(),
+		"ALAYA_RECEIVER_WEBHOOK_SECRETS":    "old-secret-rotating-out," + webhookSecret,
+		"ALAYA_RECEIVER_PUBLISH_TIMEOUT":    "1s",
+		"ALAYA_RECEIVER_LINK_KEY":           "link-key-for-e2e-tests-0123456789",
+		"ALAYA_RECEIVER_ALERTMANAGER_TOKEN": amToken,
+		"ALAYA_WORKER_RUNBOOKS":             filepath.Join(dir, "runbooks"),
+		"ALAYA_WORKER_INVENTORY":            filepath.Join(dir, "inventory.yaml"),
+		"ALAYA_WORKER_ACK_WAIT":             "5s",
+		"ALAYA_PAGERDUTY_API_URL":           pdURL,
+		"ALAYA_PAGERDUTY_TOKEN":             pdToken,
+		"ALAYA_PAGERDUTY_FROM":              botEmail,
+		"ALAYA_EVIDENCE_BUCKET":             h.s3.Bucket,
+		"ALAYA_EVIDENCE_ENDPOINT":           h.s3.Endpoint,
+		"ALAYA_EVIDENCE_REGION":             h.s3.Region,
+		"ALAYA_EVIDENCE_PATH_STYLE":         "true",
 	}
 	for _, o := range opts {
 		o(dir, env)
@@ -142,7 +144,7 @@ func (h *harness) start() {
 		cancel()
 		<-done
 		<-h.workerOK
-		for _, secret := range []string{pdToken, webhookSecret} {
+		for _, secret := range []string{pdToken, webhookSecret, amToken} {
 			if strings.Contains(h.logs.String(), secret) {
 				t.Errorf("a secret reached the logs: %q", secret)
 			}

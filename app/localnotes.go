@@ -25,6 +25,12 @@ type localNotes struct {
 func (l *localNotes) Alerts(context.Context, string) ([]incident.Alert, error) { return nil, nil }
 
 func (l *localNotes) AddNote(ctx context.Context, incidentID, content string) (string, error) {
+	sum := sha256.Sum256([]byte(content))
+	id := hex.EncodeToString(sum[:6])
+	l.log.InfoContext(ctx, "note kept locally (not a PagerDuty incident, or no PagerDuty token)", "incident", incidentID, "note", id, "content", content)
+	if l.dir == "" {
+		return id, nil // evidence is in S3: the log line is the note
+	}
 	dir := filepath.Join(l.dir, "notes")
 	if err := os.MkdirAll(dir, 0o750); err != nil {
 		return "", fmt.Errorf("local notes: %w", err)
@@ -37,8 +43,5 @@ func (l *localNotes) AddNote(ctx context.Context, incidentID, content string) (s
 	if _, err := fmt.Fprintf(f, "--- %s\n%s\n\n", time.Now().UTC().Format(time.RFC3339), content); err != nil {
 		return "", fmt.Errorf("local notes: %w", err)
 	}
-	sum := sha256.Sum256([]byte(content))
-	id := hex.EncodeToString(sum[:6])
-	l.log.InfoContext(ctx, "note (kept locally: no PagerDuty token configured)", "incident", incidentID, "note", id, "content", content)
 	return id, nil
 }

@@ -23,6 +23,15 @@ func (r *Receiver) routes() http.Handler {
 		Registerer:     r.reg,
 		PublishTimeout: r.cfg.Receiver.PublishTimeout,
 	}))
+	if token := r.cfg.Receiver.AlertmanagerToken.Reveal(); token != "" {
+		mux.Handle("POST /v1/webhooks/alertmanager", webhook.NewAlertmanagerHandler(webhook.AlertmanagerDeps{
+			Publisher:      r.queue,
+			Authorize:      webhook.BearerToken(func() [][]byte { return [][]byte{[]byte(token)} }),
+			Logger:         r.log,
+			Registerer:     r.reg,
+			PublishTimeout: r.cfg.Receiver.PublishTimeout,
+		}))
+	}
 	mux.Handle("GET /healthz", webhook.Healthz())
 	mux.Handle("GET /readyz", webhook.Readyz(func(ctx context.Context) error {
 		ctx, cancel := context.WithTimeout(ctx, readyTimeout())

@@ -8,6 +8,7 @@ import (
 	"net"
 	"net/http"
 	"os"
+	"strings"
 	"sync"
 	"time"
 
@@ -119,7 +120,21 @@ func pagerDuty(cfg *config.Config, log *slog.Logger) (remediate.Incidents, remed
 	if err != nil {
 		return nil, nil, nil, fmt.Errorf("worker: pagerduty: %w", err)
 	}
-	return c, c, c, nil
+	return c, &routedNotes{pagerDuty: c, local: &localNotes{dir: cfg.Evidence.Dir, log: log}}, c, nil
+}
+
+// routedNotes sends notes for incidents that exist in PagerDuty to PagerDuty, and keeps the
+// others (Alertmanager groups, whose ids Alaya made up) locally: posting them to PagerDuty
+// would fail with 404 forever.
+type routedNotes struct {
+	pagerDuty, local remediate.Notes
+}
+
+func (r *routedNotes) AddNote(ctx context.Context, incidentID, content string) (string, error) {
+	if strings.HasPrefix(incidentID, webhook.AlertmanagerIncidentPrefix) {
+		return r.local.AddNote(ctx, incidentID, content)
+	}
+	return r.pagerDuty.AddNote(ctx, incidentID, content)
 }
 
 // Run consumes events and serves health and metrics on ln (or worker.listen) until ctx ends.

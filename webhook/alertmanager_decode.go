@@ -15,6 +15,10 @@ import (
 // SourceAlertmanager is the Event.Source of events from Alertmanager.
 const SourceAlertmanager = "alertmanager"
 
+// AlertmanagerIncidentPrefix starts the ids of incidents made from Alertmanager groups, so
+// the worker can tell them from PagerDuty incidents.
+const AlertmanagerIncidentPrefix = "am-"
+
 // amMessage is Alertmanager's webhook payload, version 4 (notify/webhook in Alertmanager).
 // Fields we do not use (truncatedAlerts, notification_reason, routeLabels) are ignored.
 type amMessage struct {
@@ -82,7 +86,7 @@ func (m *amMessage) validate() error {
 
 func (m *amMessage) incident() incident.Incident {
 	inc := incident.Incident{
-		ID:      "am-" + shortHash(m.GroupKey),
+		ID:      AlertmanagerIncidentPrefix + shortHash(m.GroupKey),
 		Title:   m.title(),
 		Status:  incident.StatusTriggered,
 		Urgency: "high",

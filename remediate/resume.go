@@ -54,8 +54,12 @@ func (p *Pipeline) continueRun(ctx context.Context, run *Run) error {
 	}
 	req := run.Approval
 	n := len(run.Plan.Steps) - run.From
-	content := fmt.Sprintf("Alaya · %s: approved by %s (code %s, plan %s). Executing %d steps on %s.\nRun %s",
-		run.Runbook.Name, who(req), req.Code, short(req.PlanHash), n, strings.Join(run.Plan.Targets, ", "), run.ID)
+	steps := "steps"
+	if n == 1 {
+		steps = "step"
+	}
+	content := fmt.Sprintf("Alaya · %s: approved by %s (code %s, plan %s). Executing %d %s on %s.\nRun %s",
+		run.Runbook.Name, who(req), req.Code, short(req.PlanHash), n, steps, strings.Join(run.Plan.Targets, ", "), run.ID)
 	if err := p.note(ctx, run.ID+".start."+req.Code, run.Event.Incident.ID, content); err != nil {
 		return err
 	}

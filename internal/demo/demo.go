@@ -11,11 +11,13 @@ import (
 	"crypto/rand"
 	"embed"
 	"encoding/hex"
+	"encoding/json"
 	"fmt"
 	"io"
 	"net"
 	"os"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"time"
 
@@ -38,8 +40,9 @@ type Options struct {
 type Result struct {
 	Dir      string
 	Incident string
-	Note     string
-	Evidence string // directory holding the run's evidence
+	Note     string   // the first note: diagnostics and the proposed plan
+	Notes    []string // every note on the incident, in order
+	Evidence string   // directory holding the run's evidence
 }
 
 const (
@@ -51,7 +54,11 @@ const (
 func Run(ctx context.Context, opt Options) (*Result, error) {
 	ctx, cancel := context.WithTimeout(ctx, opt.Timeout)
 	defer cancel()
-	dir := filepath.Join(opt.Dir, time.Now().UTC().Format("20060102-150405.000"))
+	base, err := filepath.Abs(opt.Dir)
+	if err != nil {
+		return nil, fmt.Errorf("demo: %w", err)
+	}
+	dir := filepath.Join(base, time.Now().UTC().Format("20060102-150405.000"))
 	if err := writeFiles(dir); err != nil {
 		return nil, err
 	}
@@ -86,13 +93,14 @@ func Run(ctx context.Context, opt Options) (*Result, error) {
 	}
 	fmt.Fprintf(opt.Out, "→ the worker ran runbook host-basics on demo-app-1 and posted this note after %s:\n\n",
 		time.Since(start).Round(time.Millisecond))
-	for _, line := range strings.Split(notes[0].Content, "\n") {
-		fmt.Fprintf(opt.Out, "    │ %s\n", line)
+	printNote(opt.Out, notes[0].Content)
+	if err := approveAndWait(ctx, opt.Out, pd, id, notes[0].Content); err != nil {
+		return nil, err
 	}
 	ev := filepath.Join(dir, "evidence", "incidents", id)
 	fmt.Fprintf(opt.Out, "\nEvidence: %s (manifest.json holds the SHA-256 of every object)\n", ev)
 	fmt.Fprintf(opt.Out, "Logs:     %s\n", filepath.Join(dir, "alaya.log"))
-	return &Result{Dir: dir, Incident: id, Note: notes[0].Content, Evidence: ev}, nil
+	return &Result{Dir: dir, Incident: id, Note: notes[0].Content, Notes: contents(pd.Notes(id)), Evidence: ev}, nil
 }
 
 // sampleIncident is what an alerting pipeline would open: the alert names the host.
@@ -111,7 +119,7 @@ func sampleIncident() incident.Incident {
 
 // writeFiles lays out the demo's inventory, runbook and a sample application log.
 func writeFiles(dir string) error {
-	appLog := filepath.Join(dir, "checkout.log")
+	appLog, state := filepath.Join(dir, "checkout.log"), filepath.Join(dir, "checkout.state")
 	if err := os.MkdirAll(filepath.Join(dir, "runbooks"), 0o755); err != nil {
 		return fmt.Errorf("demo: %w", err)
 	}
@@ -121,13 +129,22 @@ func writeFiles(dir string) error {
 		if err != nil {
 			return fmt.Errorf("demo: %w", err)
 		}
-		b = []byte(strings.ReplaceAll(string(b), "APP_LOG", appLog))
+		b = []byte(strings.NewReplacer("APP_LOG", yamlString(appLog), "STATE_FILE", yamlString(state)).Replace(string(b)))
 		b = []byte(strings.ReplaceAll(string(b), "../../../../schema", "../../../schema"))
 		if err := os.WriteFile(filepath.Join(dir, dst), b, 0o644); err != nil {
 			return fmt.Errorf("demo: %w", err)
 		}
 	}
+	if err := os.WriteFile(state, []byte("running\n"), 0o644); err != nil {
+		return fmt.Errorf("demo: %w", err)
+	}
 	return os.WriteFile(appLog, []byte(sampleLog()), 0o644)
+}
+
+// yamlString quotes a path as a YAML string, whatever characters the directory has.
+func yamlString(s string) string {
+	b, _ := json.Marshal(s)
+	return string(b)
 }
 
 func sampleLog() string {
@@ -153,3 +170,44 @@ func randomSecret() string {
 }
 
 func listenLocal() (net.Listener, error) { return net.Listen("tcp", "127.0.0.1:0") }
+
+var codeRe = regexp.MustCompile(`/alaya approve ([0-9A-Z]{6})`)
+
+// approveAndWait plays the on-call responder: approve the proposed plan from the incident with
+// a note, which PagerDuty (the stand-in) delivers to the receiver as a signed
+// incident.annotated webhook; then show what Alaya reported.
+func approveAndWait(ctx context.Context, out io.Writer, pd *pdstandin.Server, id, planNote string) error {
+	m := codeRe.FindStringSubmatch(planNote)
+	if m == nil {
+		return fmt.Errorf("demo: the note proposes no plan to approve")
+	}
+	fmt.Fprintf(out, "\n→ Dana, on call, approves from the incident with the note: /alaya approve %s\n", m[1])
+	if _, err := pd.AddNoteAs(id, "PDANA01", "/alaya approve "+m[1]); err != nil {
+		return fmt.Errorf("demo: %w", err)
+	}
+	// Alaya's plan note, Dana's note, "approved, executing", and the final report.
+	notes, err := pd.WaitNotes(ctx, id, 4)
+	if err != nil {
+		return fmt.Errorf("demo: the approved plan did not finish: %w", err)
+	}
+	fmt.Fprintf(out, "→ Alaya checked Dana is on call, the code and the plan hash, ran the restart and reported:\n\n")
+	for _, n := range notes[2:] {
+		printNote(out, n.Content)
+		fmt.Fprintln(out)
+	}
+	return nil
+}
+
+func printNote(out io.Writer, content string) {
+	for _, line := range strings.Split(content, "\n") {
+		fmt.Fprintf(out, "    │ %s\n", line)
+	}
+}
+
+func contents(notes []pdstandin.Note) []string {
+	out := make([]string, len(notes))
+	for i, n := range notes {
+		out[i] = n.Content
+	}
+	return out
+}

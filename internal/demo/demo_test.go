@@ -28,6 +28,13 @@ func TestDemo(t *testing.T) {
 	if !strings.Contains(out.String(), "answered 202") {
 		t.Errorf("the story does not show the webhook accepted:\n%s", out.String())
 	}
+	if len(res.Notes) != 4 || !strings.Contains(res.Notes[1], "/alaya approve") ||
+		!strings.Contains(res.Notes[2], "approved by Dana Oncall") || !strings.Contains(res.Notes[3], "restarted checkout") {
+		t.Errorf("the approval path did not run as expected; notes:\n%s", strings.Join(res.Notes, "\n-----\n"))
+	}
+	if b, _ := os.ReadFile(filepath.Join(res.Dir, "checkout.state")); !strings.Contains(string(b), "restarted") {
+		t.Errorf("the approved restart did not run: state file %q", b)
+	}
 	manifests, _ := filepath.Glob(filepath.Join(res.Evidence, "*", "manifest.json"))
 	if len(manifests) != 1 {
 		t.Fatalf("want one manifest under %s, found %v", res.Evidence, manifests)

@@ -25,7 +25,7 @@ func runSend(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	fs.SetOutput(stderr)
 	url := fs.String("url", "http://127.0.0.1:8080/v1/webhooks/pagerduty", "the receiver's PagerDuty webhook endpoint")
 	event := fs.String("event", "", "file holding a PagerDuty V3 webhook body (required)")
-	secretFile := fs.String("secret-file", "", "file holding the webhook secret (default: $ALAYA_WEBHOOK_SECRET)")
+	secretFile := fs.String("secret-file", "", "the receiver's webhook secrets file; signs with its last secret (default: $ALAYA_WEBHOOK_SECRET)")
 	timeout := fs.Duration("timeout", 10*time.Second, "give up after this long")
 	if err := fs.Parse(args); err != nil {
 		return 2
@@ -73,7 +73,18 @@ func webhookSecret(file string) ([]byte, error) {
 	if err != nil {
 		return nil, err
 	}
-	return bytes.TrimSpace(b), nil
+	// The receiver's secrets file holds one secret a line while rotating; sign with the
+	// newest, the last one.
+	var secret []byte
+	for _, line := range bytes.Split(b, []byte("\n")) {
+		if line = bytes.TrimSpace(line); len(line) > 0 && line[0] != '#' {
+			secret = line
+		}
+	}
+	if secret == nil {
+		return nil, fmt.Errorf("%s holds no secret", file)
+	}
+	return secret, nil
 }
 
 func deliver(ctx context.Context, url string, body, secret []byte) (int, string, error) {

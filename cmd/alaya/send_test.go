@@ -30,7 +30,7 @@ func TestSendSignsLikePagerDuty(t *testing.T) {
 	defer srv.Close()
 	dir := t.TempDir()
 	secretFile := filepath.Join(dir, "secret")
-	os.WriteFile(secretFile, append(secret, '\n'), 0o600)
+	os.WriteFile(secretFile, append([]byte("# rotating\nold-secret\n"), append(secret, '\n')...), 0o600)
 	event := "../../app/testdata/incident.triggered.json"
 
 	var out, errOut bytes.Buffer

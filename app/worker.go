@@ -16,6 +16,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
 	"github.com/alaya-sre/alaya/actions/balancers"
+	"github.com/alaya-sre/alaya/actions/elbv2"
 	"github.com/alaya-sre/alaya/config"
 	"github.com/alaya-sre/alaya/evidence"
 	"github.com/alaya-sre/alaya/executor"
@@ -39,6 +40,7 @@ type Worker struct {
 	exec     *executor.Router
 	pipeline *remediate.Pipeline
 	outbox   *remediate.Outbox
+	elbv2    elbv2.API // nil unless elbv2.region is set
 }
 
 // NewWorker loads the inventory and runbooks (failing on any problem, with file and line),
@@ -66,6 +68,10 @@ func NewWorker(ctx context.Context, cfg *config.Config, log *slog.Logger) (*Work
 		return nil, fmt.Errorf("worker: %w", err)
 	}
 	w := &Worker{cfg: cfg, log: log, reg: reg, queue: q, exec: executor.New(inv, log)}
+	if w.elbv2, err = elbv2Client(ctx, cfg.ELBv2); err != nil {
+		q.Close()
+		return nil, err
+	}
 	if err := w.assemble(ctx, inv, catalog, store, incidents, notes, pd); err != nil {
 		q.Close()
 		return nil, err
@@ -94,7 +100,7 @@ func (w *Worker) assemble(ctx context.Context, inv *inventory.Inventory, catalog
 		Outbox:    w.outbox,
 		Redactor:  evidence.NewRedactor(w.cfg.Secrets()),
 		Gates:     g,
-		Balancers: balancers.Deps{Hosts: inv, Dialer: w.exec},
+		Balancers: balancers.Deps{Hosts: inv, Dialer: w.exec, ELBv2: w.elbv2},
 		Safety: &remediate.Safety{Guard: safety.New(w.queue.Leases, runsKV), Limits: safety.Limits{
 			StormIncidents: sw.StormIncidents, StormWindow: sw.StormWindow,
 			MaxActions: sw.MaxActions, ActionWindow: sw.ActionWindow,

@@ -23,6 +23,7 @@ type Config struct {
 	PagerDuty PagerDuty `yaml:"pagerduty"`
 	Evidence  Evidence  `yaml:"evidence"`
 	Safety    Safety    `yaml:"safety"`
+	ELBv2     ELBv2     `yaml:"elbv2"`
 
 	file string
 }
@@ -85,6 +86,13 @@ type Evidence struct {
 	Endpoint  string        `yaml:"endpoint"`   // S3-compatible servers
 	PathStyle bool          `yaml:"path_style"` // S3-compatible servers
 	LinkTTL   time.Duration `yaml:"link_ttl"`
+}
+
+// ELBv2 enables lb_detach/lb_attach with provider elbv2. Credentials come from the AWS default
+// chain; without a region, elbv2 steps are refused with a clear reason.
+type ELBv2 struct {
+	Region   string `yaml:"region"`
+	Endpoint string `yaml:"endpoint"` // for a VPC endpoint or a test stand-in
 }
 
 // Safety holds the switches and the fleet-wide limits. The switches here are a floor: `alaya

@@ -99,10 +99,18 @@ func (s *Store) CancelIncident(ctx context.Context, incident, reason string) ([]
 	if err != nil {
 		return nil, err
 	}
+	return s.decideAll(ctx, pending, func(*Request) Decision {
+		return Decision{State: StateCancelled, Reason: reason}
+	})
+}
+
+// decideAll applies a decision to each request and returns the ones this call decided; a
+// request another worker decided first is skipped, so each is reported exactly once.
+func (s *Store) decideAll(ctx context.Context, reqs []*Request, decision func(*Request) Decision) ([]*Request, error) {
 	var out []*Request
 	var errs []error
-	for _, p := range pending {
-		r, err := s.Decide(ctx, incident, p.Code, Decision{State: StateCancelled, Reason: reason})
+	for _, req := range reqs {
+		r, err := s.Decide(ctx, req.Incident, req.Code, decision(req))
 		switch {
 		case errors.Is(err, ErrNotPending):
 		case err != nil:
@@ -122,23 +130,15 @@ func (s *Store) ExpireDue(ctx context.Context) ([]*Request, error) {
 		return nil, err
 	}
 	now := s.now()
-	var out []*Request
-	var errs []error
+	var due []*Request
 	for _, e := range entries {
-		if e.req.State != StatePending || !e.req.Expired(now) {
-			continue
-		}
-		d := Decision{State: StateExpired, At: now, Reason: "no decision before " + e.req.Expires.UTC().Format(time.RFC3339)}
-		r, err := s.Decide(ctx, e.req.Incident, e.req.Code, d)
-		switch {
-		case errors.Is(err, ErrNotPending):
-		case err != nil:
-			errs = append(errs, err)
-		default:
-			out = append(out, r)
+		if e.req.State == StatePending && e.req.Expired(now) {
+			due = append(due, e.req)
 		}
 	}
-	return out, errors.Join(errs...)
+	return s.decideAll(ctx, due, func(r *Request) Decision {
+		return Decision{State: StateExpired, At: now, Reason: "no decision before " + r.Expires.UTC().Format(time.RFC3339)}
+	})
 }
 
 // describeDecision says who decided what, for a loser's refusal note.

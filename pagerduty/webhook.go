@@ -85,30 +85,82 @@ type v3Related struct {
 // Errors wrap ErrMalformed: invalid JSON, no event object, no event.id or event_type, or
 // incident data without the incident's id.
 func DecodeWebhook(body []byte) (*incident.Event, error) {
+	// One pass over the body decodes every shape Alaya acts on (this runs for every webhook,
+	// within PagerDuty's 5 s deadline). An event type whose data has a field of another shape
+	// fails that pass; the slower per-type path below handles it, so no valid webhook is
+	// refused for carrying data Alaya ignores.
+	var fast struct {
+		Event *struct {
+			v3Event
+			Data *v3Data `json:"data"`
+		} `json:"event"`
+	}
+	if json.Unmarshal(body, &fast) != nil || fast.Event == nil || fast.Event.Data == nil {
+		return decodeWebhookByType(body)
+	}
+	ev := fast.Event
+	out, err := header(&ev.v3Event)
+	if err != nil {
+		return nil, err
+	}
+	switch ev.Data.Type {
+	case "incident":
+		err = ev.Data.v3Incident.fill(out)
+	case "incident_note":
+		note := v3Note{ID: ev.Data.ID, Content: ev.Data.Content, Incident: ev.Data.Incident}
+		err = note.fill(out)
+	default:
+		return decodeWebhookByType(body)
+	}
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+// v3Data is event.data for the kinds Alaya acts on, decoded in one pass: an incident, or a
+// note (whose "id" is the note's and whose "incident" names the incident).
+type v3Data struct {
+	Type string `json:"type"`
+	v3Incident
+	Content  string `json:"content"`
+	Incident *v3Ref `json:"incident"`
+}
+
+// decodeWebhookByType decodes the envelope, then event.data according to its type.
+func decodeWebhookByType(body []byte) (*incident.Event, error) {
 	var env v3Envelope
 	if err := json.Unmarshal(body, &env); err != nil {
 		return nil, malformed("invalid json: %v", err)
 	}
-	ev := env.Event
-	switch {
-	case ev == nil:
+	if env.Event == nil {
 		return nil, malformed("no event object")
+	}
+	out, err := header(env.Event)
+	if err != nil {
+		return nil, err
+	}
+	if err := decodeData(out, env.Event.Data); err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+// header checks and copies what every event has.
+func header(ev *v3Event) (*incident.Event, error) {
+	switch {
 	case ev.ID == "":
 		return nil, malformed("no event.id")
 	case ev.EventType == "":
 		return nil, malformed("no event.event_type")
 	}
-	out := &incident.Event{
+	return &incident.Event{
 		ID:         ev.ID,
 		Type:       ev.EventType,
 		Source:     Source,
 		OccurredAt: parseTime(ev.OccurredAt),
 		Agent:      ev.Agent.ref(),
-	}
-	if err := decodeData(out, ev.Data); err != nil {
-		return nil, err
-	}
-	return out, nil
+	}, nil
 }
 
 // decodeData fills out from event.data according to data.type.
@@ -143,6 +195,10 @@ func decodeIncident(out *incident.Event, data json.RawMessage) error {
 	if err := json.Unmarshal(data, &d); err != nil {
 		return malformed("incident data: %v", err)
 	}
+	return d.fill(out)
+}
+
+func (d *v3Incident) fill(out *incident.Event) error {
 	if d.ID == "" {
 		return malformed("incident data without id")
 	}
@@ -171,6 +227,10 @@ func decodeNote(out *incident.Event, data json.RawMessage) error {
 	if err := json.Unmarshal(data, &d); err != nil {
 		return malformed("note data: %v", err)
 	}
+	return d.fill(out)
+}
+
+func (d *v3Note) fill(out *incident.Event) error {
 	if d.Incident == nil || d.Incident.ID == "" {
 		return malformed("note data without incident.id")
 	}

@@ -27,16 +27,9 @@ func (p *Pipeline) ExpireGates(ctx context.Context) error {
 
 // RunExpiry calls ExpireGates every interval until ctx ends.
 func (p *Pipeline) RunExpiry(ctx context.Context, every time.Duration) {
-	t := time.NewTicker(every)
-	defer t.Stop()
-	for {
-		select {
-		case <-ctx.Done():
-			return
-		case <-t.C:
-			if err := p.ExpireGates(ctx); err != nil {
-				p.Logger.WarnContext(ctx, "gate expiry sweep", "err", err)
-			}
+	tick(ctx, every, func() {
+		if err := p.ExpireGates(ctx); err != nil {
+			p.Logger.WarnContext(ctx, "gate expiry sweep", "err", err)
 		}
-	}
+	})
 }

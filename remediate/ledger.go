@@ -223,14 +223,5 @@ func (l *Ledger) Takeover(ctx context.Context, id string) (*Handle, error) {
 
 // Heartbeat refreshes the owner's liveness until ctx ends.
 func (h *Handle) Heartbeat(ctx context.Context, every time.Duration) {
-	t := time.NewTicker(every)
-	defer t.Stop()
-	for {
-		select {
-		case <-ctx.Done():
-			return
-		case <-t.C:
-			_ = h.Update(ctx, func(*RunRecord) {})
-		}
-	}
+	tick(ctx, every, func() { _ = h.Update(ctx, func(*RunRecord) {}) })
 }

@@ -111,14 +111,5 @@ func (o *Outbox) Sweep(ctx context.Context) {
 
 // Run sweeps every interval until ctx ends.
 func (o *Outbox) Run(ctx context.Context, every time.Duration) {
-	t := time.NewTicker(every)
-	defer t.Stop()
-	for {
-		select {
-		case <-ctx.Done():
-			return
-		case <-t.C:
-			o.Sweep(ctx)
-		}
-	}
+	tick(ctx, every, func() { o.Sweep(ctx) })
 }

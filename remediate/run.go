@@ -1,6 +1,7 @@
 package remediate
 
 import (
+	"context"
 	"crypto/sha256"
 	"encoding/hex"
 	"strings"
@@ -174,4 +175,19 @@ func firstLine(s string) string {
 		return s[:i]
 	}
 	return s
+}
+
+// tick calls fn every interval until ctx ends: the shape of every background loop a worker
+// runs (heartbeats, the note outbox, gate expiry).
+func tick(ctx context.Context, every time.Duration, fn func()) {
+	t := time.NewTicker(every)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+			fn()
+		}
+	}
 }

@@ -8,6 +8,8 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/alaya-sre/alaya/internal/testenv"
+
 	"github.com/PagerDuty/go-pagerduty/webhookv3"
 
 	"github.com/alaya-sre/alaya/pagerduty"
@@ -128,9 +130,7 @@ func loadReference(t *testing.T, name string, v any) {
 	t.Helper()
 	path := filepath.Join(referenceDir, name)
 	b, err := readOptional(path)
-	if err != nil {
-		t.Skipf("reference %s not present", name)
-	}
+	testenv.Require(t, "PagerDuty reference "+name+" in ../shared", err == nil)
 	if err := json.Unmarshal(b, v); err != nil {
 		t.Fatal(err)
 	}

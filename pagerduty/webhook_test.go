@@ -10,6 +10,8 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/alaya-sre/alaya/internal/testenv"
+
 	"github.com/alaya-sre/alaya/incident"
 	"github.com/alaya-sre/alaya/pagerduty"
 )
@@ -107,9 +109,7 @@ func TestDecodeWebhookMalformed(t *testing.T) {
 // against the raw JSON.
 func TestDecodeWebhookReference(t *testing.T) {
 	files, _ := filepath.Glob(filepath.Join(referenceDir, "*.json"))
-	if len(files) == 0 {
-		t.Skip("PagerDuty reference samples not present")
-	}
+	testenv.Require(t, "PagerDuty reference samples in ../shared", len(files) > 0)
 	for _, file := range files {
 		if strings.HasPrefix(filepath.Base(file), "_") { // headers, vectors, requests
 			continue

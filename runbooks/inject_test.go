@@ -9,6 +9,8 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/alaya-sre/alaya/internal/testenv"
+
 	"github.com/alaya-sre/alaya/incident"
 )
 
@@ -91,9 +93,8 @@ func sh(t testing.TB, cmd string) (string, []string) {
 }
 
 func TestInjectionExecutedByRealShell(t *testing.T) {
-	if _, err := exec.LookPath("sh"); err != nil {
-		t.Skip("no sh")
-	}
+	_, err := exec.LookPath("sh")
+	testenv.Require(t, "a POSIX sh", err == nil)
 	for _, value := range injection {
 		t.Run(clipName(value), func(t *testing.T) {
 			p, err := injectPlan(t, value)

@@ -12,6 +12,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/alaya-sre/alaya/internal/testenv"
+
 	"github.com/chromedp/cdproto/page"
 	"github.com/chromedp/chromedp"
 
@@ -27,14 +29,9 @@ func requireChromium(t *testing.T) string {
 	if _, err := os.Stat(chromiumPath); err == nil {
 		return chromiumPath
 	}
-	if p, err := exec.LookPath("chromium"); err == nil {
-		return p
-	}
-	if os.Getenv("CI") != "" {
-		t.Fatal("chromium is required in CI (scripts/install-deps.sh installs it)")
-	}
-	t.Skip("chromium not installed; apt-get install -y chromium")
-	return ""
+	p, err := exec.LookPath("chromium")
+	testenv.Require(t, "chromium (scripts/install-deps.sh installs it)", err == nil)
+	return p
 }
 
 // newBrowser starts headless Chromium with a fresh profile and a phone-sized viewport.

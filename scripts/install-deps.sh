@@ -1,10 +1,13 @@
 #!/usr/bin/env bash
 # Installs what the integration tests need, pinned, on a fresh Debian 12 machine.
 # Safe to run repeatedly: each step is skipped when its tool is already at the pinned version.
+# With --bench it also builds MinIO (about 2 minutes), which the large-upload benchmarks use
+# (ALAYA_TEST_S3_SERVER=minio); the test suite itself needs only versitygw.
 set -euo pipefail
 
 VERSITYGW_VERSION=v1.8.0
 NATS_SERVER_VERSION=v2.15.2
+MINIO_VERSION=v0.0.0-20260212201848-7aac2a2c5b7c
 GOBIN_DIR=${GOBIN:-$(go env GOPATH)/bin}
 
 apt_pkgs=()
@@ -34,3 +37,6 @@ want() { # want BINARY MODULE@VERSION
 }
 want versitygw "github.com/versity/versitygw/cmd/versitygw@$VERSITYGW_VERSION"
 want nats-server "github.com/nats-io/nats-server/v2@$NATS_SERVER_VERSION"
+if [ "${1:-}" = "--bench" ]; then
+  want minio "github.com/minio/minio@$MINIO_VERSION"
+fi

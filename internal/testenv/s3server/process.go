@@ -2,6 +2,7 @@ package s3server
 
 import (
 	"bytes"
+	"context"
 	"errors"
 	"fmt"
 	"net/http"
@@ -10,28 +11,27 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/s3"
 )
 
 // readyTimeout bounds the wait for the server to answer; it is ready in under 0.1 s here.
 const readyTimeout = 15 * time.Second
 
-// start runs versitygw on a free port and waits until it answers HTTP. The process gets a
-// clean environment (no VGW_* or AWS_* of the developer's) and is killed, by its own PID only,
-// when the test ends.
+// start runs the server on a free port and waits until it answers HTTP. The process gets a
+// clean environment (no VGW_*, MINIO_* or AWS_* of the developer's) and is killed, by its own
+// PID only, when the test ends.
 func (s *Server) start(tb testing.TB, bin string) error {
-	port, err := freePort()
+	cmd, addr, err := s.command(bin)
 	if err != nil {
 		return err
 	}
-	addr := "127.0.0.1:" + port
-	cmd := exec.Command(bin, "--port", addr, "--region", s.Region, "--quiet", "posix", s.Dir)
-	cmd.Env = []string{"PATH=" + os.Getenv("PATH"), "HOME=" + s.Dir,
-		"ROOT_ACCESS_KEY=" + s.AccessKey, "ROOT_SECRET_KEY=" + s.SecretKey}
 	out := &tailBuffer{max: 16 << 10}
 	cmd.Stdout, cmd.Stderr = out, out
 	setProcAttr(cmd)
 	if err := cmd.Start(); err != nil {
-		return fmt.Errorf("start versitygw: %w", err)
+		return fmt.Errorf("start %s: %w", s.Kind, err)
 	}
 	exited := make(chan struct{})
 	go func() { cmd.Wait(); close(exited) }()
@@ -45,10 +45,50 @@ func (s *Server) start(tb testing.TB, bin string) error {
 		cmd.Process.Kill()
 		<-exited
 		if tb.Failed() {
-			tb.Logf("versitygw output (tail):\n%s", out.String())
+			tb.Logf("%s output (tail):\n%s", s.Kind, out.String())
 		}
 	})
 	return nil
+}
+
+// command builds the server's command line and environment for a free port.
+func (s *Server) command(bin string) (*exec.Cmd, string, error) {
+	port, err := freePort()
+	if err != nil {
+		return nil, "", err
+	}
+	addr := "127.0.0.1:" + port
+	env := []string{"PATH=" + os.Getenv("PATH"), "HOME=" + s.Dir}
+	if s.Kind == "minio" {
+		console, err := freePort()
+		if err != nil {
+			return nil, "", err
+		}
+		cmd := exec.Command(bin, "server", s.Dir, "--address", addr, "--console-address", "127.0.0.1:"+console, "--quiet")
+		cmd.Env = append(env, "MINIO_ROOT_USER="+s.AccessKey, "MINIO_ROOT_PASSWORD="+s.SecretKey,
+			"MINIO_UPDATE=off", "MINIO_BROWSER=off")
+		return cmd, addr, nil
+	}
+	cmd := exec.Command(bin, "--port", addr, "--region", s.Region, "--quiet", "posix", s.Dir)
+	cmd.Env = append(env, "ROOT_ACCESS_KEY="+s.AccessKey, "ROOT_SECRET_KEY="+s.SecretKey)
+	return cmd, addr, nil
+}
+
+// createBucket makes a bucket through the API (MinIO keeps its own on-disk format), retrying
+// while the server finishes starting.
+func (s *Server) createBucket(tb testing.TB, name string) {
+	tb.Helper()
+	var err error
+	for range 50 {
+		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		_, err = s.Client().CreateBucket(ctx, &s3.CreateBucketInput{Bucket: aws.String(name)})
+		cancel()
+		if err == nil {
+			return
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	tb.Fatalf("s3server: create bucket %s: %v", name, err)
 }
 
 // waitReady polls the endpoint until any HTTP answer comes back (an unsigned request gets
@@ -66,9 +106,9 @@ func waitReady(endpoint string, exited <-chan struct{}) error {
 		}
 		select {
 		case <-exited:
-			return errors.New("versitygw exited before answering")
+			return errors.New("the S3 server exited before answering")
 		case <-deadline:
-			return fmt.Errorf("versitygw not answering at %s after %v: %w", endpoint, readyTimeout, err)
+			return fmt.Errorf("the S3 server is not answering at %s after %v: %w", endpoint, readyTimeout, err)
 		case <-tick.C:
 		}
 	}

@@ -7,6 +7,10 @@
 // bucket, points the AWS SDK's default credential chain at it through the environment (so a
 // developer's ~/.aws cannot change what a test does), and kills the process when the test ends.
 // versitygw is installed by scripts/install-deps.sh; without it tests skip, or fail under CI.
+//
+// ALAYA_TEST_S3_SERVER=minio runs MinIO instead (scripts/install-deps.sh --bench installs it).
+// Benchmarks of large uploads use it: versitygw's posix backend copies every part again when it
+// completes a multipart upload, which S3 does not, and on two cores that copy dominates.
 package s3server
 
 import (
@@ -36,8 +40,9 @@ const Region = "us-east-1"
 // DefaultBucket is the bucket every Server starts with.
 const DefaultBucket = "evidence"
 
-// Server is a running versitygw.
+// Server is a running S3 server.
 type Server struct {
+	Kind      string // "versitygw" or "minio"
 	Endpoint  string // http://127.0.0.1:PORT
 	AccessKey string
 	SecretKey string
@@ -50,18 +55,26 @@ type Server struct {
 // so it cannot be used from a parallel test. The process is killed when the test ends.
 func Start(tb testing.TB) *Server {
 	tb.Helper()
-	bin := binary(tb)
+	kind := os.Getenv("ALAYA_TEST_S3_SERVER")
+	if kind == "" {
+		kind = "versitygw"
+	}
+	bin := binary(tb, kind)
 	s := &Server{
+		Kind:      kind,
 		AccessKey: "alaya" + randomHex(6),
 		SecretKey: randomHex(20),
 		Region:    Region,
 		Bucket:    DefaultBucket,
 		Dir:       filepath.Join(tb.TempDir(), "s3"),
 	}
-	s.NewBucket(tb, s.Bucket)
+	if err := os.MkdirAll(s.Dir, 0o755); err != nil {
+		tb.Fatalf("s3server: %v", err)
+	}
 	var err error
 	for range 3 { // a free port can be taken between choosing it and the server binding it
 		if err = s.start(tb, bin); err == nil {
+			s.NewBucket(tb, s.Bucket)
 			s.SetEnv(tb)
 			return s
 		}
@@ -73,6 +86,10 @@ func Start(tb testing.TB) *Server {
 // NewBucket creates another bucket and returns its name (lower case, 3 to 63 characters).
 func (s *Server) NewBucket(tb testing.TB, name string) string {
 	tb.Helper()
+	if s.Kind == "minio" {
+		s.createBucket(tb, name)
+		return name
+	}
 	if err := os.MkdirAll(filepath.Join(s.Dir, name), 0o755); err != nil {
 		tb.Fatalf("s3server: bucket %s: %v", name, err)
 	}
@@ -137,19 +154,19 @@ func (s *Server) Head(ctx context.Context, key string) (int64, map[string]string
 	return aws.ToInt64(out.ContentLength), out.Metadata, nil
 }
 
-// binary finds versitygw on PATH or where go install puts it.
-func binary(tb testing.TB) string {
+// binary finds the server (versitygw or minio) on PATH or where go install puts it.
+func binary(tb testing.TB, name string) string {
 	tb.Helper()
-	if p, err := exec.LookPath("versitygw"); err == nil {
+	if p, err := exec.LookPath(name); err == nil {
 		return p
 	}
 	dir := os.Getenv("GOBIN")
 	if dir == "" {
 		dir = filepath.Join(filepath.SplitList(build.Default.GOPATH)[0], "bin")
 	}
-	p := filepath.Join(dir, "versitygw")
+	p := filepath.Join(dir, name)
 	_, err := os.Stat(p)
-	testenv.Require(tb, "versitygw (scripts/install-deps.sh)", err == nil)
+	testenv.Require(tb, name+" (scripts/install-deps.sh; --bench for minio)", err == nil)
 	return p
 }
 

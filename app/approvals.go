@@ -16,27 +16,24 @@ import (
 	"github.com/alaya-sre/alaya/remediate"
 )
 
-// directory adapts the PagerDuty client to approval.Directory. The client does not return a
-// user's teams, so a runbook that names approvers by team matches nobody (and says so in its
-// refusal); users named by id or email work.
+// directory adapts the PagerDuty client to approval.Directory: users with their emails and
+// teams, so runbooks can name approvers by user id, email, team id or team name.
 type directory struct{ pd *pagerduty.Client }
 
 var _ approval.Directory = directory{}
 
 func (d directory) User(ctx context.Context, id string) (approval.User, error) {
-	ref, email, err := d.pd.User(ctx, id)
-	if err != nil {
-		return approval.User{}, err
-	}
-	return approval.User{ID: ref.ID, Name: ref.Summary, Email: email}, nil
+	p, err := d.pd.User(ctx, id)
+	return approvalUser(p), err
 }
 
 func (d directory) UserByEmail(ctx context.Context, email string) (approval.User, error) {
-	ref, found, err := d.pd.UserByEmail(ctx, email)
-	if err != nil {
-		return approval.User{}, err
-	}
-	return approval.User{ID: ref.ID, Name: ref.Summary, Email: found}, nil
+	p, err := d.pd.UserByEmail(ctx, email)
+	return approvalUser(p), err
+}
+
+func approvalUser(p pagerduty.Person) approval.User {
+	return approval.User{ID: p.Ref.ID, Name: p.Ref.Summary, Email: p.Email, Teams: p.Teams}
 }
 
 // approvalStore opens the approvals bucket.

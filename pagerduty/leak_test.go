@@ -43,7 +43,7 @@ func TestTokenNeverLeaks(t *testing.T) {
 		{"context canceled", func(t *testing.T, f *fixture) error {
 			ctx, cancel := context.WithCancel(testContext(t))
 			cancel()
-			_, _, err := f.client.User(ctx, "PBOT001")
+			_, err := f.client.User(ctx, "PBOT001")
 			return err
 		}},
 		{"server echoes the token as JSON", echoing("application/json")},

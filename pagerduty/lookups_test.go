@@ -148,14 +148,18 @@ func TestOnCallUserIDsPaginates(t *testing.T) {
 func TestUser(t *testing.T) {
 	f := newFixture(t)
 	f.pd.AddUser("PUSER01", "Ada Lovelace", "ada@example.com")
-	ref, email, err := f.client.User(testContext(t), "PUSER01")
+	f.pd.SetTeams("PUSER01", incident.Ref{ID: "PTEAM01", Summary: "checkout-oncall"})
+	p, err := f.client.User(testContext(t), "PUSER01")
 	if err != nil {
 		t.Fatalf("User: %v", err)
 	}
-	if ref.ID != "PUSER01" || ref.Summary != "Ada Lovelace" || ref.Type != "user_reference" || email != "ada@example.com" {
-		t.Errorf("User = %+v %q", ref, email)
+	if p.Ref.ID != "PUSER01" || p.Ref.Summary != "Ada Lovelace" || p.Ref.Type != "user_reference" || p.Email != "ada@example.com" {
+		t.Errorf("User = %+v", p)
 	}
-	if _, _, err := f.client.User(testContext(t), "PNOBODY"); !errors.Is(err, pagerduty.ErrNotFound) {
+	if len(p.Teams) != 1 || p.Teams[0].ID != "PTEAM01" || p.Teams[0].Summary != "checkout-oncall" {
+		t.Errorf("teams = %+v, want the user's team so runbooks can name approvers by team", p.Teams)
+	}
+	if _, err := f.client.User(testContext(t), "PNOBODY"); !errors.Is(err, pagerduty.ErrNotFound) {
 		t.Errorf("unknown user err = %v, want ErrNotFound", err)
 	}
 }

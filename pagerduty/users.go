@@ -44,10 +44,10 @@ func (c *Client) OnCallUserIDs(ctx context.Context, escalationPolicyID string) (
 }
 
 // User returns a reference to the user (Summary is the name) and the user's email.
-func (c *Client) User(ctx context.Context, id string) (incident.Ref, string, error) {
+func (c *Client) User(ctx context.Context, id string) (Person, error) {
 	op := "get user " + id
 	if err := checkID("user", id); err != nil {
-		return incident.Ref{}, "", c.classify(ctx, op, err, nil)
+		return Person{}, c.classify(ctx, op, err, nil)
 	}
 	var u *pd.User
 	err := c.call(ctx, op, func(ctx context.Context) (err error) {
@@ -55,9 +55,25 @@ func (c *Client) User(ctx context.Context, id string) (incident.Ref, string, err
 		return err
 	})
 	if err != nil {
-		return incident.Ref{}, "", err
+		return Person{}, err
 	}
-	return userRef(u), u.Email, nil
+	p := Person{Ref: userRef(u), Email: u.Email}
+	for _, t := range u.Teams {
+		name := t.Summary // a user's teams come as references; a full team object has a name
+		if name == "" {
+			name = t.Name
+		}
+		p.Teams = append(p.Teams, incident.Ref{ID: t.ID, Type: "team_reference", Summary: name})
+	}
+	return p, nil
+}
+
+// Person is a PagerDuty user as the approval policy needs them: who they are, their email, and
+// the teams they belong to (a runbook may name approvers by team).
+type Person struct {
+	Ref   incident.Ref
+	Email string
+	Teams []incident.Ref // team id in ID, name in Summary
 }
 
 func userRef(u *pd.User) incident.Ref {
@@ -119,10 +135,10 @@ func (c *Client) findUserByEmail(ctx context.Context, email string) (string, err
 
 // UserByEmail returns the user whose email is email (exact, case-insensitive), for turning
 // an identity vouched for by an authenticating proxy into a PagerDuty user.
-func (c *Client) UserByEmail(ctx context.Context, email string) (incident.Ref, string, error) {
+func (c *Client) UserByEmail(ctx context.Context, email string) (Person, error) {
 	id, err := c.findUserByEmail(ctx, email)
 	if err != nil {
-		return incident.Ref{}, "", err
+		return Person{}, err
 	}
 	return c.User(ctx, id)
 }

@@ -108,6 +108,15 @@ func (s *Server) AddUser(id, name, email string) {
 	s.users[id] = &User{ID: id, Name: name, Email: email}
 }
 
+// SetTeams puts a user in teams (id in ID, name in Summary); their user object lists them.
+func (s *Server) SetTeams(userID string, teams ...incident.Ref) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if u, ok := s.users[userID]; ok {
+		u.Teams = teams
+	}
+}
+
 // SetOnCall makes exactly userIDs on call at level 1 of the escalation policy (none clears it).
 func (s *Server) SetOnCall(escalationPolicyID string, userIDs ...string) {
 	s.SetOnCallLevel(escalationPolicyID, 1, userIDs...)

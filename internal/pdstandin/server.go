@@ -72,6 +72,7 @@ type User struct {
 	ID    string
 	Name  string
 	Email string
+	Teams []incident.Ref // team id in ID, name in Summary
 }
 
 // Note is a note on an incident, as the stand-in stored it.

@@ -52,7 +52,17 @@ func (s *Server) userJSON(base string, u *User) userJSON {
 		HTMLURL:  s.htmlBase + "/users/" + u.ID,
 		TimeZone: "Etc/UTC",
 		Role:     "user",
+		Teams:    s.teamRefs(base, u.Teams),
 	}
+}
+
+func (s *Server) teamRefs(base string, teams []incident.Ref) []refJSON {
+	out := []refJSON{}
+	for _, t := range teams {
+		out = append(out, refJSON{ID: t.ID, Type: "team_reference", Summary: t.Summary,
+			Self: base + "/teams/" + t.ID, HTMLURL: s.htmlBase + "/teams/" + t.ID})
+	}
+	return out
 }
 
 // userRef is the model's reference to a user.

@@ -98,15 +98,16 @@ type channelJSON struct {
 }
 
 type userJSON struct {
-	ID       string `json:"id"`
-	Type     string `json:"type"`
-	Summary  string `json:"summary"`
-	Self     string `json:"self"`
-	HTMLURL  string `json:"html_url"`
-	Name     string `json:"name"`
-	Email    string `json:"email"`
-	TimeZone string `json:"time_zone"`
-	Role     string `json:"role"`
+	ID       string    `json:"id"`
+	Type     string    `json:"type"`
+	Summary  string    `json:"summary"`
+	Self     string    `json:"self"`
+	HTMLURL  string    `json:"html_url"`
+	Name     string    `json:"name"`
+	Email    string    `json:"email"`
+	TimeZone string    `json:"time_zone"`
+	Role     string    `json:"role"`
+	Teams    []refJSON `json:"teams"`
 }
 
 type onCallJSON struct {

@@ -8,8 +8,10 @@ import (
 	"net"
 	"net/http"
 	"os"
+	"os/signal"
 	"strings"
 	"sync"
+	"syscall"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -25,7 +27,6 @@ import (
 	"github.com/alaya-sre/alaya/pagerduty"
 	"github.com/alaya-sre/alaya/queue"
 	"github.com/alaya-sre/alaya/remediate"
-	"github.com/alaya-sre/alaya/runbooks"
 	"github.com/alaya-sre/alaya/safety"
 	"github.com/alaya-sre/alaya/webhook"
 )
@@ -33,6 +34,7 @@ import (
 // Worker is the process that runs runbooks: it consumes events, runs the pipeline, and keeps
 // the note outbox moving.
 type Worker struct {
+	catalog  *catalog // the runbooks in force; SIGHUP reloads them
 	cfg      *config.Config
 	log      *slog.Logger
 	reg      *prometheus.Registry
@@ -50,7 +52,7 @@ func NewWorker(ctx context.Context, cfg *config.Config, log *slog.Logger) (*Work
 	if err != nil {
 		return nil, err
 	}
-	catalog, err := runbooks.LoadDir(cfg.Worker.Runbooks, inv)
+	catalog, err := loadCatalog(cfg.Worker.Runbooks, inv, log)
 	if err != nil {
 		return nil, err
 	}
@@ -79,7 +81,7 @@ func NewWorker(ctx context.Context, cfg *config.Config, log *slog.Logger) (*Work
 	return w, nil
 }
 
-func (w *Worker) assemble(ctx context.Context, inv *inventory.Inventory, catalog *runbooks.Catalog,
+func (w *Worker) assemble(ctx context.Context, inv *inventory.Inventory, catalog *catalog,
 	store evidence.Store, incidents remediate.Incidents, notes remediate.Notes, pd *pagerduty.Client) error {
 	runsKV, err := w.queue.KV(ctx, queue.BucketRuns)
 	if err != nil {
@@ -93,9 +95,10 @@ func (w *Worker) assemble(ctx context.Context, inv *inventory.Inventory, catalog
 	}
 	sw := w.cfg.Safety
 	w.outbox = remediate.NewOutbox(runsKV, notes, w.log, metrics)
+	w.catalog = catalog
 	w.pipeline, err = remediate.New(remediate.Deps{
 		Logger: w.log, Metrics: metrics, Inventory: inv, Incidents: incidents, Runner: w.exec, Store: store,
-		Catalog:   func() *runbooks.Catalog { return catalog },
+		Catalog:   catalog.Current,
 		Ledger:    remediate.NewLedger(runsKV, owner, 3*w.cfg.Worker.AckWait),
 		Outbox:    w.outbox,
 		Redactor:  evidence.NewRedactor(w.cfg.Secrets()),
@@ -158,6 +161,7 @@ func (w *Worker) Run(ctx context.Context, ln net.Listener) error {
 	wg.Go(func() { errc <- serve(ctx, l, w.routes(), w.log) })
 	wg.Go(func() { w.outbox.Run(ctx, 5*time.Second) })
 	wg.Go(func() { w.pipeline.RunExpiry(ctx, w.cfg.Worker.GateSweep) })
+	wg.Go(func() { w.reloadOnHangup(ctx) })
 	wg.Go(func() {
 		errc <- w.queue.Consume(ctx, queue.HandlerFunc(func(ctx context.Context, d *queue.Delivery) error {
 			return w.pipeline.Handle(ctx, d.Event)
@@ -193,4 +197,21 @@ func RunWorker(ctx context.Context, cfg *config.Config, log *slog.Logger) error 
 		return err
 	}
 	return w.Run(ctx, nil)
+}
+
+// reloadOnHangup reloads the runbooks on SIGHUP, the usual signal for "read your config
+// again", so a runbook deploy needs no restart. Runs already parked at a gate re-plan against
+// the new runbooks when approved, and are refused if their plan changed.
+func (w *Worker) reloadOnHangup(ctx context.Context) {
+	hup := make(chan os.Signal, 1)
+	signal.Notify(hup, syscall.SIGHUP)
+	defer signal.Stop(hup)
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-hup:
+			_ = w.catalog.Reload()
+		}
+	}
 }

@@ -200,6 +200,14 @@ func (b *bed) park(t *testing.T, p *remediate.Pipeline, id string) (code, runID 
 	return m[1], req.Run
 }
 
+// handle runs one event through p and fails the test on an error.
+func handle(t *testing.T, p *remediate.Pipeline, ev *incident.Event) {
+	t.Helper()
+	if err := p.Handle(t.Context(), ev); err != nil {
+		t.Fatal(err)
+	}
+}
+
 func (b *bed) record(t *testing.T, runID string) remediate.RunRecord {
 	e, err := b.runs.Get(t.Context(), "run."+runID)
 	if err != nil {
@@ -222,15 +230,11 @@ func TestGateParksAndAnyWorkerResumesOnce(t *testing.T) {
 		t.Fatal("restart ran before approval")
 	}
 	other := b.newP("w2")
-	if err := other.Handle(t.Context(), approve("PI1", code, "n1")); err != nil {
-		t.Fatal(err)
-	}
+	handle(t, other, approve("PI1", code, "n1"))
 	if rec := b.record(t, runID); rec.State != remediate.StateDone || len(rec.Approvals) != 1 {
 		t.Fatalf("after approval: %+v", rec)
 	}
-	if err := other.Handle(t.Context(), approve("PI1", code, "n2")); err != nil {
-		t.Fatal(err)
-	}
+	handle(t, other, approve("PI1", code, "n2"))
 	if n := b.runner.count("restart-it"); n != 1 {
 		t.Fatalf("restart ran %d times, want 1", n)
 	}

@@ -35,17 +35,13 @@ func TestCooldownRefusesASecondRestartOfTheSameHost(t *testing.T) {
 	withSafety(b, safety.Limits{})
 	p := b.newP("w1")
 	code, _ := b.park(t, p, "PINC1")
-	if err := p.Handle(t.Context(), approve("PINC1", code, "ap-1")); err != nil {
-		t.Fatal(err)
-	}
+	handle(t, p, approve("PINC1", code, "ap-1"))
 	if n := b.runner.count("restart-it"); n != 1 {
 		t.Fatalf("first approved restart ran %d times", n)
 	}
 	b.pd.notes = nil
 	code2, _ := b.park(t, p, "PINC2")
-	if err := p.Handle(t.Context(), approve("PINC2", code2, "ap-2")); err != nil {
-		t.Fatal(err)
-	}
+	handle(t, p, approve("PINC2", code2, "ap-2"))
 	if n := b.runner.count("restart-it"); n != 1 {
 		t.Errorf("restart ran again on the same host within its cooldown (%d runs)", n)
 	}
@@ -62,9 +58,7 @@ func TestKillSwitchStopsAnApprovedRunBeforeItsNextStep(t *testing.T) {
 	if err := g.SetSwitch(t.Context(), safety.SwitchKill, true); err != nil {
 		t.Fatal(err)
 	}
-	if err := p.Handle(t.Context(), approve("PINC3", code, "ap-3")); err != nil {
-		t.Fatal(err)
-	}
+	handle(t, p, approve("PINC3", code, "ap-3"))
 	if n := b.runner.count("restart-it"); n != 0 {
 		t.Errorf("restart ran %d times with the kill switch on", n)
 	}
@@ -79,9 +73,7 @@ func TestStormModeRunsDiagnosticsOnly(t *testing.T) {
 	p := b.newP("w1")
 	b.park(t, p, "PINC4") // the first incident is below the threshold: a plan is proposed
 	b.pd.notes = nil
-	if err := p.Handle(t.Context(), triggered("PINC5")); err != nil {
-		t.Fatal(err)
-	}
+	handle(t, p, triggered("PINC5"))
 	note := b.pd.find("storm mode")
 	if note == "" || strings.Contains(note, "/alaya approve") {
 		t.Errorf("second incident in a storm: want diagnostics and no plan, got %q", b.pd.notes)

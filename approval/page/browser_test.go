@@ -6,13 +6,12 @@ import (
 	"net/http/httputil"
 	"net/url"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
 	"time"
 
-	"github.com/alaya-sre/alaya/internal/testenv"
+	"github.com/alaya-sre/alaya/internal/testenv/browser"
 
 	"github.com/chromedp/cdproto/page"
 	"github.com/chromedp/chromedp"
@@ -20,49 +19,8 @@ import (
 	approvalpage "github.com/alaya-sre/alaya/approval/page"
 )
 
-const chromiumPath = "/usr/bin/chromium"
-
-// requireChromium skips on a laptop without Chromium but fails in CI, where a missing browser
-// means the page went untested.
-func requireChromium(t *testing.T) string {
-	t.Helper()
-	if _, err := os.Stat(chromiumPath); err == nil {
-		return chromiumPath
-	}
-	p, err := exec.LookPath("chromium")
-	testenv.Require(t, "chromium (scripts/install-deps.sh installs it)", err == nil)
-	return p
-}
-
 // newBrowser starts headless Chromium with a fresh profile and a phone-sized viewport.
-func newBrowser(t *testing.T) context.Context {
-	t.Helper()
-	exe := requireChromium(t)
-	profile, err := os.MkdirTemp("", "alaya-chromium-")
-	if err != nil {
-		t.Fatal(err)
-	}
-	opts := []chromedp.ExecAllocatorOption{
-		chromedp.ExecPath(exe), chromedp.UserDataDir(profile),
-		chromedp.Flag("headless", true), chromedp.Flag("no-sandbox", true), chromedp.Flag("disable-gpu", true),
-		chromedp.Flag("disable-quic", true), chromedp.Flag("no-first-run", true),
-		chromedp.Flag("disable-background-networking", true), chromedp.Flag("disable-component-update", true),
-		chromedp.Flag("disable-sync", true), chromedp.Flag("disable-dev-shm-usage", true),
-	}
-	ctx, cancel := context.WithTimeout(t.Context(), 60*time.Second)
-	actx, acancel := chromedp.NewExecAllocator(ctx, opts...)
-	bctx, bcancel := chromedp.NewContext(actx)
-	t.Cleanup(func() {
-		bcancel()
-		acancel()
-		cancel()
-		_ = os.RemoveAll(profile) // best effort: the browser's children may still be writing
-	})
-	if err := chromedp.Do(bctx, chromedp.EmulateViewport(390, 844, chromedp.EmulatePortrait, chromedp.EmulateMobile, chromedp.EmulateScale(2))); err != nil {
-		t.Fatalf("start chromium: %v", err)
-	}
-	return bctx
-}
+func newBrowser(t *testing.T) context.Context { return browser.New(t) }
 
 // trustedProxy stands in for oauth2-proxy: it forwards to backend from 127.0.0.1 and vouches
 // for email in the identity header.

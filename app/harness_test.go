@@ -101,6 +101,7 @@ func newHarness(t testing.TB, opts ...harnessOption) *harness {
 		"ALAYA_WORKER_RUNBOOKS":             filepath.Join(dir, "runbooks"),
 		"ALAYA_WORKER_INVENTORY":            filepath.Join(dir, "inventory.yaml"),
 		"ALAYA_WORKER_ACK_WAIT":             "5s",
+		"ALAYA_WORKER_SHUTDOWN_GRACE":       "5s",
 		"ALAYA_PAGERDUTY_API_URL":           pdURL,
 		"ALAYA_PAGERDUTY_TOKEN":             pdToken,
 		"ALAYA_PAGERDUTY_FROM":              botEmail,

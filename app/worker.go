@@ -162,11 +162,7 @@ func (w *Worker) Run(ctx context.Context, ln net.Listener) error {
 	wg.Go(func() { w.outbox.Run(ctx, 5*time.Second) })
 	wg.Go(func() { w.pipeline.RunExpiry(ctx, w.cfg.Worker.GateSweep) })
 	wg.Go(func() { w.reloadOnHangup(ctx) })
-	wg.Go(func() {
-		errc <- w.queue.Consume(ctx, queue.HandlerFunc(func(ctx context.Context, d *queue.Delivery) error {
-			return w.pipeline.Handle(ctx, d.Event)
-		}))
-	})
+	wg.Go(func() { errc <- w.consume(ctx) })
 	w.log.Info("worker running", "addr", l.Addr().String())
 	err = <-errc
 	cancel()
@@ -214,4 +210,30 @@ func (w *Worker) reloadOnHangup(ctx context.Context) {
 			_ = w.catalog.Reload()
 		}
 	}
+}
+
+// consume runs the pipeline on events until ctx ends. Stopping stops the pulling at once, but
+// the steps already running get worker.shutdown_grace to finish: cancelling a restart half
+// way would leave its outcome unknown on the incident.
+func (w *Worker) consume(ctx context.Context) error {
+	work, stopWork := context.WithCancel(context.WithoutCancel(ctx))
+	defer stopWork()
+	go func() {
+		select {
+		case <-work.Done():
+			return
+		case <-ctx.Done():
+		}
+		w.log.Info("stopping: running steps may finish", "grace", w.cfg.Worker.ShutdownGrace)
+		t := time.NewTimer(w.cfg.Worker.ShutdownGrace)
+		defer t.Stop()
+		select {
+		case <-t.C:
+			stopWork()
+		case <-work.Done():
+		}
+	}()
+	return w.queue.Consume(ctx, queue.HandlerFunc(func(_ context.Context, d *queue.Delivery) error {
+		return w.pipeline.Handle(work, d.Event)
+	}))
 }

@@ -66,6 +66,9 @@ type Worker struct {
 	AckWait     time.Duration `yaml:"ack_wait"`
 	MaxDeliver  int           `yaml:"max_deliver"`
 	GateSweep   time.Duration `yaml:"gate_sweep"` // how often expired approval gates are noticed and reported
+	// ShutdownGrace is how long a stopping worker lets running steps finish before cancelling
+	// them; keep it under the service manager's stop timeout (deploy/systemd: 120 s).
+	ShutdownGrace time.Duration `yaml:"shutdown_grace"`
 }
 
 // PagerDuty is the REST API Alaya reads incidents from and writes notes to. With no token the
@@ -164,6 +167,7 @@ func (c *Config) defaults() {
 	setDefault(&c.Worker.AckWait, 30*time.Second)
 	setDefault(&c.Worker.MaxDeliver, 20)
 	setDefault(&c.Worker.GateSweep, 10*time.Second)
+	setDefault(&c.Worker.ShutdownGrace, 90*time.Second)
 	setDefault(&c.PagerDuty.APIURL, "https://api.pagerduty.com")
 	setDefault(&c.Evidence.LinkTTL, 7*24*time.Hour)
 	setDefault(&c.Safety.StormIncidents, 20)

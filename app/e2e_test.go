@@ -47,8 +47,12 @@ func TestEndToEnd(t *testing.T) {
 		if notes[0].User.ID != "PBOT001" {
 			t.Errorf("note posted as %+v, want the From user", notes[0].User)
 		}
-		if body := fetchLink(t, note); !strings.Contains(body, `"sha256"`) {
+		if body := fetchLink(t, note, "Evidence: "); !strings.Contains(body, `"sha256"`) {
 			t.Errorf("the evidence link in the note does not open the manifest: %s", body)
+		}
+		if report := fetchLink(t, note, "  full output: "); !strings.Contains(report, "$ uname -a; uptime; hostname -I") ||
+			!strings.Contains(report, h.bed.Target().Addr) {
+			t.Errorf("the host's report link does not show what ran there:\n%s", report)
 		}
 		m := h.manifest(ctx, "PE2E001")
 		if len(m.Objects) < 3 || m.Runbook != "diag" || m.RunbookVersion == "" {
@@ -287,11 +291,11 @@ func listInput(bucket, prefix string) *s3.ListObjectsV2Input {
 	return &s3.ListObjectsV2Input{Bucket: &bucket, Prefix: &prefix}
 }
 
-// fetchLink opens the Evidence link of a note, as a responder's phone would.
-func fetchLink(t *testing.T, note string) string {
+// fetchLink opens the link on the note's line starting with prefix, as a responder's phone would.
+func fetchLink(t *testing.T, note, prefix string) string {
 	t.Helper()
 	for _, line := range strings.Split(note, "\n") {
-		if link, ok := strings.CutPrefix(line, "Evidence: "); ok {
+		if link, ok := strings.CutPrefix(line, prefix); ok {
 			resp, err := http.Get(link)
 			if err != nil {
 				t.Fatal(err)
@@ -304,6 +308,6 @@ func fetchLink(t *testing.T, note string) string {
 			return string(b)
 		}
 	}
-	t.Fatalf("no Evidence link in note:\n%s", note)
+	t.Fatalf("no %q link in note:\n%s", prefix, note)
 	return ""
 }

@@ -3,6 +3,7 @@ package remediate
 import (
 	"context"
 	"fmt"
+	"maps"
 	"regexp"
 	"slices"
 	"strings"
@@ -46,7 +47,7 @@ func (p *Pipeline) renderNote(ctx context.Context, run *Run, extra string) strin
 		b.WriteString(actions.DetachedLine(o) + "\n")
 	}
 	b.WriteString(extra)
-	body := p.Redactor.String(b.String())
+	body := p.reportLinks(ctx, run, p.Redactor.String(b.String()))
 	link := p.link(ctx, run.ManifestKey)
 	tail := "Run " + run.ID
 	if link != "" {
@@ -94,6 +95,31 @@ func (p *Pipeline) renderHost(b *strings.Builder, run *Run, host string) {
 	for _, l := range lines {
 		b.WriteString(l + "\n")
 	}
+	b.WriteString(reportToken(host) + "\n")
+}
+
+// reportToken marks where a host's report link goes. Links are put in after redaction (a
+// presigned URL carries a scoped credential by design), so the note holds this token until then.
+func reportToken(host string) string { return "\x1dreport:" + host + "\x1d" }
+
+// reportLinks replaces each host's token with "  full output: <link>", or drops the line when
+// the host has no stored report.
+func (p *Pipeline) reportLinks(ctx context.Context, run *Run, body string) string {
+	run.mu.Lock()
+	reports := maps.Clone(run.reports)
+	run.mu.Unlock()
+	var out strings.Builder
+	for _, line := range strings.SplitAfter(body, "\n") {
+		host, ok := strings.CutPrefix(strings.TrimSuffix(line, "\n"), "\x1dreport:")
+		if !ok {
+			out.WriteString(line)
+			continue
+		}
+		if link := p.link(ctx, reports[strings.TrimSuffix(host, "\x1d")]); link != "" {
+			out.WriteString("  full output: " + link + "\n")
+		}
+	}
+	return out.String()
 }
 
 // tellingLines picks what a responder most needs from a step's output: the lines matching

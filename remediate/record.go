@@ -120,6 +120,7 @@ func (p *Pipeline) record(ctx context.Context, run *Run) error {
 		}
 	}
 	run.mu.Unlock()
+	p.writeReports(ctx, run, m)
 	obj, err := evidence.WriteManifest(ctx, p.Store, m)
 	if err != nil {
 		return classify(&evidenceError{fmt.Errorf("record: manifest: %w", err)})

@@ -32,6 +32,8 @@ type Run struct {
 	// Storm is set when the run began during an incident storm: diagnostics only.
 	Storm  bool
 	leases map[string]*safety.Lease // hosts this run holds while changing them
+	// reports are the evidence keys of the per-host reports, linked from the note.
+	reports map[string]string
 	// Approval is the decision that resumed the run (nil before any gate).
 	Approval *approval.Request
 

@@ -65,7 +65,7 @@ func TestApprovalPageInChromium(t *testing.T) {
 	h.pd.SetOnCall("PEP0001", "PONCALL")
 	h.pd.AddIncident(incident.Incident{ID: "PPAGE01", Title: "checkout stuck", Status: incident.StatusTriggered,
 		EscalationPolicy: incident.Ref{ID: "PEP0001"},
-		Alerts: []incident.Alert{{ID: "APAGE01", Summary: "stuck", Details: map[string]any{"host": "target-1", "case": "page"}}}})
+		Alerts:           []incident.Alert{{ID: "APAGE01", Summary: "stuck", Details: map[string]any{"host": "target-1", "case": "page"}}}})
 	body, hdr := webhook(t, "PPAGE01", "ev-page-001", "checkout stuck", webhookSecret)
 	if code, resp := h.post(body, hdr); code != http.StatusAccepted {
 		t.Fatalf("webhook answered %d %s", code, resp)

@@ -69,7 +69,7 @@ func NewWorker(ctx context.Context, cfg *config.Config, log *slog.Logger) (*Work
 	if err != nil {
 		return nil, fmt.Errorf("worker: %w", err)
 	}
-	w := &Worker{cfg: cfg, log: log, reg: reg, queue: q, exec: executor.New(inv, log)}
+	w := &Worker{cfg: cfg, log: log, reg: reg, queue: q, exec: executor.New(inv, log, executor.WithRegisterer(reg))}
 	if w.elbv2, err = elbv2Client(ctx, cfg.ELBv2); err != nil {
 		q.Close()
 		return nil, err

@@ -80,6 +80,7 @@ func queueConfig(cfg *config.Config) queue.Config {
 		URLs:        cfg.NATS.URLs,
 		Stream:      cfg.NATS.Stream,
 		Duplicates:  cfg.NATS.Duplicates,
+		Replicas:    cfg.NATS.Replicas,
 		Credentials: cfg.NATS.Credentials,
 		AckWait:     cfg.Worker.AckWait,
 		MaxDeliver:  cfg.Worker.MaxDeliver,

@@ -40,6 +40,7 @@ type NATS struct {
 	StoreDir    string        `yaml:"store_dir"` // for the embedded server
 	Stream      string        `yaml:"stream"`
 	Duplicates  time.Duration `yaml:"duplicates"`  // JetStream de-duplication window for webhook ids
+	Replicas    int           `yaml:"replicas"`    // stream and bucket replicas: 3 on a three-node cluster
 	Credentials string        `yaml:"credentials"` // NATS .creds file
 }
 
@@ -155,6 +156,7 @@ func (c *Config) resolvePaths() {
 func (c *Config) defaults() {
 	setDefault(&c.Log.Level, "info")
 	setDefault(&c.NATS.Stream, "ALAYA_EVENTS")
+	setDefault(&c.NATS.Replicas, 1)
 	setDefault(&c.NATS.Duplicates, 72*time.Hour) // PagerDuty retries a failed delivery for up to 48 h
 	if len(c.NATS.URLs) == 0 && !c.NATS.Embedded {
 		c.NATS.URLs = []string{"nats://127.0.0.1:4222"}

@@ -21,11 +21,11 @@ const leaseRenew = 30 * time.Second
 
 // storm counts an incoming incident and reports whether Alaya is in storm mode: more incidents
 // than the threshold in the window. In a storm, runs do diagnostics only and propose nothing.
-func (p *Pipeline) storm(ctx context.Context) bool {
+func (p *Pipeline) storm(ctx context.Context, incidentID string) bool {
 	if p.Safety == nil {
 		return false
 	}
-	storm, err := p.Safety.Guard.Storm(ctx, p.Safety.Limits)
+	storm, err := p.Safety.Guard.Storm(ctx, p.Safety.Limits, incidentID)
 	if err != nil {
 		p.Logger.WarnContext(ctx, "storm check failed; assuming a storm (diagnostics only)", "err", err)
 		return true

@@ -121,7 +121,7 @@ func (p *Pipeline) onTriggered(ctx context.Context, ev *incident.Event) error {
 		p.Metrics.runs.WithLabelValues("", "no_match").Inc()
 		return nil
 	}
-	storm := p.storm(ctx)
+	storm := p.storm(ctx, ev.Incident.ID)
 	var errs []error
 	for _, d := range decisions {
 		run := newRun(ev, d)

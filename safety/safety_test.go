@@ -3,6 +3,7 @@ package safety
 import (
 	"context"
 	"errors"
+	"fmt"
 	"io"
 	"log/slog"
 	"sync"
@@ -98,7 +99,7 @@ func TestWindowCountsAcrossWorkers(t *testing.T) {
 	storms := make(chan bool, 12)
 	for i := range 12 {
 		wg.Go(func() {
-			s, err := gs[i%2].Storm(ctx, limits)
+			s, err := gs[i%2].Storm(ctx, limits, fmt.Sprintf("PINC%d", i))
 			if err != nil {
 				t.Error(err)
 			}
@@ -125,8 +126,14 @@ func TestWindowCountsAcrossWorkers(t *testing.T) {
 	if allowed != 3 {
 		t.Errorf("allowed %d actions, cap is 3", allowed)
 	}
+	if s, _ := gs[0].Storm(ctx, limits, "PINC0"); !s {
+		t.Error("a redelivery of a counted incident left storm mode")
+	}
+	if n, _ := gs[0].read(ctx, "incidents", time.Minute); n != 12 {
+		t.Errorf("a redelivered incident was counted again: %d incidents, want 12", n)
+	}
 	now = now.Add(time.Minute)
-	if s, _ := gs[1].Storm(ctx, limits); s {
+	if s, _ := gs[1].Storm(ctx, limits, "PINC99"); s {
 		t.Error("storm mode carried into the next window")
 	}
 }

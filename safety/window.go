@@ -13,7 +13,7 @@ import (
 // Count adds one to the counter name for the current window of length w and returns the new
 // count. Windows are aligned to the clock, so every worker counts into the same key.
 func (g *Guard) Count(ctx context.Context, name string, w time.Duration) (int, error) {
-	key := fmt.Sprintf("window.%s.%d", token(name), g.now().UnixNano()/int64(w))
+	key := windowKey(name, g.now(), w)
 	for range 20 {
 		e, err := g.state.Get(ctx, key)
 		if errors.Is(err, jetstream.ErrKeyNotFound) {
@@ -42,13 +42,40 @@ type Limits struct {
 	ActionWindow   time.Duration //
 }
 
-// Storm counts one incoming incident and reports whether Alaya is in storm mode.
-func (g *Guard) Storm(ctx context.Context, l Limits) (bool, error) {
+// Storm counts an incoming incident, once per window however often its events are delivered,
+// and reports whether Alaya is in storm mode.
+func (g *Guard) Storm(ctx context.Context, l Limits, incidentID string) (bool, error) {
 	if l.StormIncidents <= 0 {
 		return false, nil
 	}
+	window := g.now().UnixNano() / int64(l.StormWindow)
+	seen := fmt.Sprintf("seen.%d.%s", window, token(incidentID))
+	_, err := g.state.Create(ctx, seen, nil)
+	switch {
+	case errors.Is(err, jetstream.ErrKeyExists):
+		n, err := g.read(ctx, "incidents", l.StormWindow)
+		return n > l.StormIncidents, err
+	case err != nil:
+		return false, fmt.Errorf("safety: storm: %w", err)
+	}
 	n, err := g.Count(ctx, "incidents", l.StormWindow)
 	return n > l.StormIncidents, err
+}
+
+// read returns the counter name for the current window without counting.
+func (g *Guard) read(ctx context.Context, name string, w time.Duration) (int, error) {
+	e, err := g.state.Get(ctx, windowKey(name, g.now(), w))
+	if errors.Is(err, jetstream.ErrKeyNotFound) {
+		return 0, nil
+	} else if err != nil {
+		return 0, fmt.Errorf("safety: read %s: %w", name, err)
+	}
+	n, _ := strconv.Atoi(string(e.Value()))
+	return n, nil
+}
+
+func windowKey(name string, now time.Time, w time.Duration) string {
+	return fmt.Sprintf("window.%s.%d", token(name), now.UnixNano()/int64(w))
 }
 
 // AllowAction counts one system-changing step and reports whether it is within the cap.

@@ -17,5 +17,5 @@ echo "== example runbooks"
 go run ./cmd/alaya lint --inventory examples/inventory.yaml examples/runbooks
 go run ./cmd/alaya test --inventory examples/inventory.yaml examples/runbooks
 
-echo "== go test"
-go test -count=1 -timeout 25m "$@" ./...
+echo "== go test (race detector on: the worker, queue and executor are concurrent by design)"
+go test -race -count=1 -timeout 25m "$@" ./...

@@ -9,20 +9,8 @@ import (
 	"github.com/alaya-sre/alaya/safety"
 )
 
-const coolingRunbook = `name: gated
-owner: sre
-match: any(alerts, .details.host != "")
-targets:
-  expr: hosts_from_alerts(alerts, "host")
-limits: {cooldown: 1h}
-steps:
-  - name: look
-    run: uptime
-  - name: approve
-    gate: {}
-  - name: restart
-    restart: {service: demo, command: restart-it, verify_command: check-it}
-`
+// coolingRunbook is the gated runbook with a cooldown on the host.
+var coolingRunbook = strings.Replace(gatedRunbook, "steps:\n", "limits: {cooldown: 1h}\nsteps:\n", 1)
 
 func withSafety(b *bed, limits safety.Limits) *safety.Guard {
 	g := safety.New(b.leases, b.runs)

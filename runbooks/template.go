@@ -157,43 +157,44 @@ func (t *template) isStatic() bool {
 
 // render produces a shell command: literal text as written, every interpolated value quoted.
 func (t *template) render(machine *vm.VM, env any) (string, error) {
-	var b strings.Builder
-	for _, p := range t.parts {
-		if p.prog == nil {
-			b.WriteString(p.text)
-			continue
-		}
-		words, err := t.words(machine, p, env)
-		if err != nil {
-			return "", err
-		}
+	return t.expand(machine, env, func(_ *part, words []string) (string, error) {
+		quoted := make([]string, len(words))
 		for i, w := range words {
-			if i > 0 {
-				b.WriteByte(' ')
-			}
-			b.WriteString(Quote(w))
+			quoted[i] = Quote(w)
 		}
-	}
-	return b.String(), nil
+		return strings.Join(quoted, " "), nil
+	})
 }
 
 // renderValue produces a plain value (an action parameter, a path): no shell is involved, so
 // nothing is quoted, and a list is refused because a parameter is one value.
 func (t *template) renderValue(machine *vm.VM, env any) (string, error) {
+	return t.expand(machine, env, func(p *part, words []string) (string, error) {
+		if len(words) != 1 {
+			return "", fmt.Errorf("{{%s}} gave %d values where one is needed", p.src, len(words))
+		}
+		return words[0], nil
+	})
+}
+
+// expand writes literal text as it is and each interpolation as join makes it of its words.
+func (t *template) expand(machine *vm.VM, env any, join func(*part, []string) (string, error)) (string, error) {
 	var b strings.Builder
-	for _, p := range t.parts {
+	for i := range t.parts {
+		p := &t.parts[i]
 		if p.prog == nil {
 			b.WriteString(p.text)
 			continue
 		}
-		words, err := t.words(machine, p, env)
+		words, err := t.words(machine, *p, env)
 		if err != nil {
 			return "", err
 		}
-		if len(words) != 1 {
-			return "", fmt.Errorf("{{%s}} gave %d values where one is needed", p.src, len(words))
+		s, err := join(p, words)
+		if err != nil {
+			return "", err
 		}
-		b.WriteString(words[0])
+		b.WriteString(s)
 	}
 	return b.String(), nil
 }

@@ -272,3 +272,16 @@ func TestStartedMutatingStepBecomesUnknown(t *testing.T) {
 		t.Errorf("unknown not reported: %q", b.pd.notes)
 	}
 }
+
+// A `when` after a gate can test what a step before the gate printed: the output is read back
+// from the evidence when the run continues (the ledger keeps only exit statuses).
+func TestWhenAfterGateSeesEarlierOutput(t *testing.T) {
+	rb := strings.Replace(gatedRunbook, "    restart: {service: demo", "    when: steps.look.stdout contains \"ok\"\n    restart: {service: demo", 1)
+	b := newBedWith(t, rb)
+	p := b.newP("w1")
+	code, _ := b.park(t, p, "PWHEN1")
+	handle(t, b.newP("w2"), approve("PWHEN1", code, "ap-when"))
+	if n := b.runner.count("restart-it"); n != 1 {
+		t.Errorf("restart ran %d times; its when (on the earlier step's output) should have held; notes: %q", n, b.pd.notes)
+	}
+}

@@ -44,16 +44,52 @@ func (p *Pipeline) earlierReport(ctx context.Context, run *Run, key string) stri
 	if run.From == 0 {
 		return ""
 	}
+	earlier := p.readText(ctx, key, 8<<20)
+	if earlier == "" {
+		return ""
+	}
+	return earlier + "\n(approved; continued)\n"
+}
+
+// restoreEarlierOutput reads back from the evidence what the steps before the gate printed,
+// so that `when` conditions after the gate can test it (steps.heap_summary.stdout contains
+// "..."); the ledger keeps only their exit status.
+func (p *Pipeline) restoreEarlierOutput(ctx context.Context, run *Run) {
+	run.mu.Lock()
+	var earlier []*HostResult
+	for _, steps := range run.Results {
+		for _, res := range steps {
+			if res.Earlier {
+				earlier = append(earlier, res)
+			}
+		}
+	}
+	run.mu.Unlock()
+	for _, res := range earlier {
+		stdout := p.readText(ctx, p.key(run, stepDir(res), res.Host, "stdout"), maxRestored)
+		stderr := p.readText(ctx, p.key(run, stepDir(res), res.Host, "stderr"), maxRestored)
+		run.mu.Lock()
+		res.Stdout, res.Stderr = stdout, stderr
+		run.mu.Unlock()
+	}
+}
+
+// maxRestored caps how much of an earlier step's output is read back: what a step stores is
+// already capped by the executor, so this only guards against an unexpected object.
+const maxRestored = 4 << 20
+
+// readText reads an evidence object as text, or "" if it is missing or unreadable.
+func (p *Pipeline) readText(ctx context.Context, key string, limit int64) string {
 	rc, err := p.Store.Get(ctx, key)
 	if err != nil {
 		return ""
 	}
 	defer rc.Close()
-	b, err := io.ReadAll(io.LimitReader(rc, 8<<20))
+	b, err := io.ReadAll(io.LimitReader(rc, limit))
 	if err != nil {
 		return ""
 	}
-	return string(b) + "\n(approved; continued)\n"
+	return string(b)
 }
 
 // hosts are the targets that have results, in plan order.

@@ -49,6 +49,7 @@ func (p *Pipeline) resume(ctx context.Context, req *approval.Request, ev *incide
 
 // continueRun posts the start note and runs the rest of the stages from the gate on.
 func (p *Pipeline) continueRun(ctx context.Context, run *Run) error {
+	p.restoreEarlierOutput(ctx, run)
 	if m, err := evidence.ReadManifest(ctx, p.Store, run.Event.Incident.ID, run.ID); err == nil {
 		run.Manifest = m
 	}

@@ -3,6 +3,7 @@ package app
 import (
 	"context"
 	"crypto/rand"
+	"errors"
 	"fmt"
 	"log/slog"
 	"os"
@@ -39,6 +40,8 @@ func newFSStore(cfg *config.Config) (*evidence.FS, error) {
 
 // linkKey is the key that signs links. Without a configured one, a random key is kept beside
 // the evidence so the receiver and worker on one machine agree and links survive restarts.
+// Two processes starting at once must not end up with different keys, so the key is created
+// with a hard link, which fails if another process created it first; both then read the file.
 func linkKey(cfg *config.Config) ([]byte, error) {
 	if k := cfg.Receiver.LinkKey.Reveal(); k != "" {
 		return []byte(k), nil
@@ -50,13 +53,26 @@ func linkKey(cfg *config.Config) ([]byte, error) {
 	if b, err := os.ReadFile(path); err == nil && len(b) >= 32 {
 		return b, nil
 	}
-	b := make([]byte, 32)
-	rand.Read(b)
 	if err := os.MkdirAll(cfg.Evidence.Dir, 0o750); err != nil {
 		return nil, fmt.Errorf("evidence dir: %w", err)
 	}
-	if err := os.WriteFile(path, b, 0o600); err != nil {
+	tmp, err := os.CreateTemp(cfg.Evidence.Dir, ".link-key-*")
+	if err != nil {
 		return nil, fmt.Errorf("link key: %w", err)
+	}
+	defer os.Remove(tmp.Name())
+	key := make([]byte, 32)
+	rand.Read(key)
+	_, werr := tmp.Write(key)
+	if cerr := tmp.Close(); werr != nil || cerr != nil {
+		return nil, fmt.Errorf("link key: %w", errors.Join(werr, cerr))
+	}
+	if err := os.Link(tmp.Name(), path); err != nil && !errors.Is(err, os.ErrExist) {
+		return nil, fmt.Errorf("link key: %w", err)
+	}
+	b, err := os.ReadFile(path)
+	if err != nil || len(b) < 32 {
+		return nil, fmt.Errorf("link key %s: unreadable or short: %v", path, err)
 	}
 	return b, nil
 }

@@ -64,7 +64,9 @@ func Start(tb testing.TB, n int, opts ...Option) *Proxy {
 		name := fmt.Sprintf("app-%d", i)
 		addr := startServer(tb, name, &p.held, p.release)
 		p.Servers = append(p.Servers, name)
-		lines = append(lines, fmt.Sprintf("  server %s %s check inter 100ms rise 1 fall 1", name, addr))
+		// fall 3 as in production: one slow check on a loaded test machine must not mark a
+		// healthy server down (the capacity guard would then rightly refuse a detach).
+		lines = append(lines, fmt.Sprintf("  server %s %s check inter 100ms rise 1 fall 3", name, addr))
 	}
 	fe := freePort(tb)
 	p.Frontend = "http://" + fe
@@ -90,6 +92,7 @@ defaults
   timeout connect 1s
   timeout client 5s
   timeout server 5s
+  timeout check 2s
 frontend fe
   bind %s
   default_backend %s

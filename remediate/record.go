@@ -12,6 +12,7 @@ import (
 	"github.com/alaya-sre/alaya/evidence"
 	"github.com/alaya-sre/alaya/executor"
 	"github.com/alaya-sre/alaya/inventory"
+	"github.com/alaya-sre/alaya/queue"
 	"github.com/alaya-sre/alaya/runbooks"
 )
 
@@ -123,7 +124,11 @@ func (p *Pipeline) record(ctx context.Context, run *Run) error {
 	p.writeReports(ctx, run, m)
 	obj, err := evidence.WriteManifest(ctx, p.Store, m)
 	if err != nil {
-		return classify(&evidenceError{fmt.Errorf("record: manifest: %w", err)})
+		err = fmt.Errorf("record: manifest: %w", err)
+		if evidence.Retryable(err) {
+			return queue.Retry(err)
+		}
+		return queue.Permanent(err)
 	}
 	run.Manifest, run.ManifestKey = m, obj.Key
 	return nil

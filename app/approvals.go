@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
-	"net/netip"
 	"strings"
 	"time"
 
@@ -107,11 +106,7 @@ func (r *Receiver) approvalPage(ctx context.Context) error {
 	if err != nil {
 		return fmt.Errorf("receiver: %w", err)
 	}
-	prefixes, err := trustedProxies(r.cfg.Receiver.TrustedProxies)
-	if err != nil {
-		return fmt.Errorf("receiver: %w", err)
-	}
-	pcfg := page.Config{Key: key, TrustedProxyCIDRs: prefixes, IdentityHeader: r.cfg.Receiver.IdentityHeader,
+	pcfg := page.Config{Key: key, TrustedProxyCIDRs: r.cfg.TrustedProxyPrefixes(), IdentityHeader: r.cfg.Receiver.IdentityHeader,
 		Publisher: r.queue, Logger: r.log}
 	var policy *approval.Policy
 	if r.pd != nil {
@@ -120,20 +115,4 @@ func (r *Receiver) approvalPage(ctx context.Context) error {
 	}
 	r.page = page.Handler(store, policy, pcfg)
 	return nil
-}
-
-func trustedProxies(cidrs []string) ([]netip.Prefix, error) {
-	var out []netip.Prefix
-	for _, c := range cidrs {
-		p, err := netip.ParsePrefix(strings.TrimSpace(c))
-		if err != nil {
-			a, aerr := netip.ParseAddr(strings.TrimSpace(c))
-			if aerr != nil {
-				return nil, fmt.Errorf("receiver.trusted_proxies: %q: %w", c, err)
-			}
-			p = netip.PrefixFrom(a, a.BitLen())
-		}
-		out = append(out, p)
-	}
-	return out, nil
 }

@@ -6,7 +6,6 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
-	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
@@ -95,8 +94,6 @@ func secretsFunc(cfg *config.Config) func() [][]byte {
 	}
 	return func() [][]byte { return secrets }
 }
-
-func readyTimeout() time.Duration { return 2 * time.Second }
 
 // RunReceiver is the receiver process: with nats.embedded it also hosts the JetStream server
 // the worker connects to (the one-machine setup).

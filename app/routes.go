@@ -1,7 +1,6 @@
 package app
 
 import (
-	"context"
 	"net/http"
 
 	"github.com/prometheus/client_golang/prometheus/promhttp"
@@ -33,11 +32,7 @@ func (r *Receiver) routes() http.Handler {
 		}))
 	}
 	mux.Handle("GET /healthz", webhook.Healthz())
-	mux.Handle("GET /readyz", webhook.Readyz(func(ctx context.Context) error {
-		ctx, cancel := context.WithTimeout(ctx, readyTimeout())
-		defer cancel()
-		return r.queue.Ready(ctx)
-	}))
+	mux.Handle("GET /readyz", webhook.Readyz(r.queue.Ready))
 	mux.Handle("GET /metrics", promhttp.HandlerFor(r.reg, promhttp.HandlerOpts{Registry: r.reg}))
 	if r.page != nil {
 		mux.Handle(page.PathPrefix, r.page)

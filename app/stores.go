@@ -8,7 +8,6 @@ import (
 	"log/slog"
 	"os"
 	"path/filepath"
-	"strings"
 
 	"github.com/alaya-sre/alaya/config"
 	"github.com/alaya-sre/alaya/evidence"
@@ -31,11 +30,7 @@ func newFSStore(cfg *config.Config) (*evidence.FS, error) {
 	if err != nil {
 		return nil, err
 	}
-	base := strings.TrimRight(cfg.Receiver.PublicURL, "/")
-	if base == "" {
-		base = "http://" + strings.Replace(cfg.Receiver.Listen, "0.0.0.0", "127.0.0.1", 1)
-	}
-	return evidence.NewFS(cfg.Evidence.Dir, base, key)
+	return evidence.NewFS(cfg.Evidence.Dir, publicURL(cfg), key)
 }
 
 // linkKey is the key that signs links. Without a configured one, a random key is kept beside

@@ -24,6 +24,9 @@ func TestLoadGood(t *testing.T) {
 	if want, _ := filepath.Abs("testdata/runbooks"); c.Worker.Runbooks != filepath.Join("testdata", "runbooks") && c.Worker.Runbooks != want {
 		t.Errorf("runbooks path %q not resolved against the config file", c.Worker.Runbooks)
 	}
+	if p := c.TrustedProxyPrefixes(); len(p) != 2 || p[1].String() != "192.0.2.7/32" {
+		t.Errorf("trusted proxies = %v, want a CIDR and a single address", p)
+	}
 	if c.NATS.Duplicates != 72*time.Hour || c.Worker.Concurrency != 4 {
 		t.Errorf("defaults not applied: %+v %+v", c.NATS, c.Worker)
 	}
@@ -39,7 +42,7 @@ func TestLoadErrorsNameFileAndLine(t *testing.T) {
 		{"bad_values.yaml", []string{
 			`testdata/bad_values.yaml:2:10: log.level "loud"`,
 			`testdata/bad_values.yaml:4:15: receiver.public_url "alaya.example.com": expected an absolute URL`,
-			`testdata/bad_values.yaml:5:20: receiver.trusted_proxies: "10.0.0.0" is not a CIDR`,
+			`testdata/bad_values.yaml:5:20: receiver.trusted_proxies: "10.0.0.0/33" is neither a CIDR`,
 			`testdata/bad_values.yaml:8:9: pagerduty.from "not-an-email"`,
 		}},
 	}

@@ -4,6 +4,7 @@ import (
 	"net/mail"
 	"net/netip"
 	"net/url"
+	"strings"
 
 	"github.com/alaya-sre/alaya/internal/yamlfile"
 )
@@ -34,8 +35,8 @@ func (c *Config) validate(doc *yamlfile.Doc) error {
 		}
 	}
 	for _, p := range c.Receiver.TrustedProxies {
-		if _, err := netip.ParsePrefix(p); err != nil {
-			errs.Add(at("receiver.trusted_proxies"), "receiver.trusted_proxies: %q is not a CIDR such as 10.0.0.0/8", p)
+		if _, ok := parseProxy(p); !ok {
+			errs.Add(at("receiver.trusted_proxies"), "receiver.trusted_proxies: %q is neither a CIDR such as 10.0.0.0/8 nor an address", p)
 		}
 	}
 	if c.PagerDuty.Token != "" {
@@ -56,9 +57,22 @@ func (c *Config) validate(doc *yamlfile.Doc) error {
 func (c *Config) TrustedProxyPrefixes() []netip.Prefix {
 	var out []netip.Prefix
 	for _, p := range c.Receiver.TrustedProxies {
-		if pfx, err := netip.ParsePrefix(p); err == nil {
+		if pfx, ok := parseProxy(p); ok {
 			out = append(out, pfx)
 		}
 	}
 	return out
+}
+
+// parseProxy reads a CIDR, or a single address as a prefix of its full length.
+func parseProxy(s string) (netip.Prefix, bool) {
+	s = strings.TrimSpace(s)
+	if p, err := netip.ParsePrefix(s); err == nil {
+		return p, true
+	}
+	a, err := netip.ParseAddr(s)
+	if err != nil {
+		return netip.Prefix{}, false
+	}
+	return netip.PrefixFrom(a, a.BitLen()), true
 }

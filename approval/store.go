@@ -2,12 +2,12 @@ package approval
 
 import (
 	"context"
-	"encoding/base64"
 	"encoding/json"
 	"errors"
 	"fmt"
-	"regexp"
 	"time"
+
+	"github.com/alaya-sre/alaya/internal/kvkey"
 
 	"github.com/nats-io/nats.go/jetstream"
 )
@@ -166,16 +166,7 @@ func decode(data []byte) (*Request, error) {
 	return &r, nil
 }
 
-// plainID is what a KV key token may hold as is; PagerDuty ids always match.
-var plainID = regexp.MustCompile(`^[A-Za-z0-9_-]+$`)
-
-// incidentPrefix makes any incident id safe as one key token. Ids from other sources (an
-// Alertmanager group key) are base64url-encoded behind "=", which no plain id starts with.
-func incidentPrefix(incident string) string {
-	if plainID.MatchString(incident) {
-		return incident
-	}
-	return "=" + base64.RawURLEncoding.EncodeToString([]byte(incident))
-}
+// incidentPrefix makes any incident id safe as one key token (Alertmanager group keys are not).
+func incidentPrefix(incident string) string { return kvkey.Token(incident) }
 
 func key(incident, code string) string { return incidentPrefix(incident) + "." + code }

@@ -8,10 +8,10 @@
 package safety
 
 import (
-	"encoding/base64"
 	"errors"
-	"regexp"
 	"time"
+
+	"github.com/alaya-sre/alaya/internal/kvkey"
 
 	"github.com/nats-io/nats.go/jetstream"
 )
@@ -31,13 +31,5 @@ func New(leases, state jetstream.KeyValue) *Guard {
 	return &Guard{leases: leases, state: state, now: time.Now}
 }
 
-var keySafe = regexp.MustCompile(`^[A-Za-z0-9_-]+$`)
-
-// token makes s usable as one KV key token. Inventory and runbook names usually pass as they
-// are; anything else is encoded, so no name can inject key separators or wildcards.
-func token(s string) string {
-	if keySafe.MatchString(s) {
-		return s
-	}
-	return "=" + base64.RawURLEncoding.EncodeToString([]byte(s))
-}
+// token makes a name usable as one KV key token.
+func token(s string) string { return kvkey.Token(s) }

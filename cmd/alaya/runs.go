@@ -6,17 +6,12 @@ import (
 	"flag"
 	"fmt"
 	"io"
-	"log/slog"
 	"os"
 	"slices"
 	"strings"
 	"text/tabwriter"
 	"time"
 
-	"github.com/prometheus/client_golang/prometheus"
-
-	"github.com/alaya-sre/alaya/config"
-	"github.com/alaya-sre/alaya/queue"
 	"github.com/alaya-sre/alaya/remediate"
 )
 
@@ -50,18 +45,13 @@ func runRuns(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 }
 
 func listRuns(ctx context.Context, cfgPath, incident string) ([]remediate.RunRecord, error) {
-	cfg, err := config.Load(cfgPath, os.Getenv)
-	if err != nil {
-		return nil, err
-	}
-	ctx, cancel := context.WithTimeout(ctx, 15*time.Second)
-	defer cancel()
-	q, err := queue.Connect(ctx, queue.Config{URLs: cfg.NATS.URLs, Stream: cfg.NATS.Stream, Credentials: cfg.NATS.Credentials},
-		slog.New(slog.NewTextHandler(io.Discard, nil)), prometheus.NewRegistry())
+	q, err := fleetQueue(ctx, cfgPath)
 	if err != nil {
 		return nil, err
 	}
 	defer q.Close()
+	ctx, cancel := context.WithTimeout(ctx, 30*time.Second)
+	defer cancel()
 	keys, err := q.Runs.ListKeysFiltered(ctx, "run.>")
 	if err != nil {
 		return nil, err

@@ -54,18 +54,24 @@ func runSwitch(ctx context.Context, args []string, stdout, stderr io.Writer) int
 }
 
 func fleetGuard(ctx context.Context, cfgPath string) (*safety.Guard, func(), error) {
-	cfg, err := config.Load(cfgPath, os.Getenv)
-	if err != nil {
-		return nil, nil, err
-	}
-	ctx, cancel := context.WithTimeout(ctx, 15*time.Second)
-	defer cancel()
-	q, err := queue.Connect(ctx, queue.Config{URLs: cfg.NATS.URLs, Stream: cfg.NATS.Stream, Credentials: cfg.NATS.Credentials},
-		slog.New(slog.NewTextHandler(io.Discard, nil)), prometheus.NewRegistry())
+	q, err := fleetQueue(ctx, cfgPath)
 	if err != nil {
 		return nil, nil, err
 	}
 	return safety.New(q.Leases, q.Runs), func() { q.Close() }, nil
+}
+
+// fleetQueue connects to the NATS the config names, for commands that read or change what
+// the workers share (the run ledger, the switches).
+func fleetQueue(ctx context.Context, cfgPath string) (*queue.Queue, error) {
+	cfg, err := config.Load(cfgPath, os.Getenv)
+	if err != nil {
+		return nil, err
+	}
+	ctx, cancel := context.WithTimeout(ctx, 15*time.Second)
+	defer cancel()
+	return queue.Connect(ctx, queue.Config{URLs: cfg.NATS.URLs, Stream: cfg.NATS.Stream, Credentials: cfg.NATS.Credentials},
+		slog.New(slog.DiscardHandler), prometheus.NewRegistry())
 }
 
 func onOff(b bool) string {

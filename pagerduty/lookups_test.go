@@ -185,3 +185,20 @@ func TestFromUserIDUnknown(t *testing.T) {
 		t.Fatalf("err = %v, want ErrNotFound, permanent", err)
 	}
 }
+
+func TestUserByEmailIsOneRequestWithTeams(t *testing.T) {
+	f := newFixture(t)
+	f.pd.AddUser("PUSER02", "Mia Member", "mia@example.com")
+	f.pd.SetTeams("PUSER02", incident.Ref{ID: "PTEAM02", Summary: "web-oncall"})
+	before := len(f.pd.Requests())
+	p, err := f.client.UserByEmail(testContext(t), "MIA@example.com")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if p.Ref.ID != "PUSER02" || len(p.Teams) != 1 || p.Teams[0].Summary != "web-oncall" {
+		t.Errorf("UserByEmail = %+v", p)
+	}
+	if n := len(f.pd.Requests()) - before; n != 1 {
+		t.Errorf("UserByEmail made %d requests; the listing already holds the user", n)
+	}
+}

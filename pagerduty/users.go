@@ -57,6 +57,11 @@ func (c *Client) User(ctx context.Context, id string) (Person, error) {
 	if err != nil {
 		return Person{}, err
 	}
+	return person(u), nil
+}
+
+// person keeps what the approval policy needs of a PagerDuty user object.
+func person(u *pd.User) Person {
 	p := Person{Ref: userRef(u), Email: u.Email}
 	for _, t := range u.Teams {
 		name := t.Summary // a user's teams come as references; a full team object has a name
@@ -65,7 +70,7 @@ func (c *Client) User(ctx context.Context, id string) (Person, error) {
 		}
 		p.Teams = append(p.Teams, incident.Ref{ID: t.ID, Type: "team_reference", Summary: name})
 	}
-	return p, nil
+	return p
 }
 
 // Person is a PagerDuty user as the approval policy needs them: who they are, their email, and
@@ -94,10 +99,11 @@ func (c *Client) FromUserID(ctx context.Context) (string, error) {
 	if id != "" {
 		return id, nil
 	}
-	id, err := c.findUserByEmail(ctx, c.from)
+	u, err := c.findUserByEmail(ctx, c.from)
 	if err != nil {
 		return "", err
 	}
+	id = u.ID
 	c.mu.Lock()
 	c.fromUserID = id
 	c.mu.Unlock()
@@ -105,10 +111,11 @@ func (c *Client) FromUserID(ctx context.Context) (string, error) {
 }
 
 // findUserByEmail searches users by query (PagerDuty matches names and emails) and keeps the
-// exact, case-insensitive email match.
-func (c *Client) findUserByEmail(ctx context.Context, email string) (string, error) {
+// exact, case-insensitive email match. The listing holds whole user objects, teams included,
+// so no second request is needed.
+func (c *Client) findUserByEmail(ctx context.Context, email string) (*pd.User, error) {
 	op := "find user by from email"
-	var id string
+	var found *pd.User
 	err := c.call(ctx, op, func(ctx context.Context) error {
 		return paginate(func(offset uint) (bool, error) {
 			resp, err := c.pd.ListUsersWithContext(ctx, pd.ListUsersOptions{Query: email, Limit: pageSize, Offset: offset})
@@ -117,7 +124,7 @@ func (c *Client) findUserByEmail(ctx context.Context, email string) (string, err
 			}
 			for _, u := range resp.Users {
 				if strings.EqualFold(u.Email, email) {
-					id = u.ID
+					found = &u
 					return false, nil
 				}
 			}
@@ -125,20 +132,20 @@ func (c *Client) findUserByEmail(ctx context.Context, email string) (string, err
 		})
 	})
 	if err != nil {
-		return "", err
+		return nil, err
 	}
-	if id == "" {
-		return "", &Error{Op: op, Err: fmt.Errorf("no user has the email %q: %w", email, ErrNotFound)}
+	if found == nil {
+		return nil, &Error{Op: op, Err: fmt.Errorf("no user has the email %q: %w", email, ErrNotFound)}
 	}
-	return id, nil
+	return found, nil
 }
 
 // UserByEmail returns the user whose email is email (exact, case-insensitive), for turning
 // an identity vouched for by an authenticating proxy into a PagerDuty user.
 func (c *Client) UserByEmail(ctx context.Context, email string) (Person, error) {
-	id, err := c.findUserByEmail(ctx, email)
+	u, err := c.findUserByEmail(ctx, email)
 	if err != nil {
 		return Person{}, err
 	}
-	return c.User(ctx, id)
+	return person(u), nil
 }

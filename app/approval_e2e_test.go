@@ -61,17 +61,7 @@ type approvalBed struct {
 }
 
 func newApprovalBed(t *testing.T) *approvalBed {
-	// The restart runs on the target as its login user, which cannot enter the test's
-	// private temporary directory.
-	dir, err := os.MkdirTemp("", "alaya-restart-")
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { os.RemoveAll(dir) })
-	if err := os.Chmod(dir, 0o777); err != nil {
-		t.Fatal(err)
-	}
-	ab := &approvalBed{dir: dir}
+	ab := &approvalBed{dir: restartDir(t)}
 	var cases = map[string]string{"fix": "10m", "guard": "10m", "expiry": "1s", "changed": "10m"}
 	ab.harness = newHarness(t, func(dir string, env map[string]string) {
 		os.Remove(filepath.Join(dir, "runbooks", "diag.yaml"))

@@ -100,17 +100,3 @@ func TestApprovalPageInChromium(t *testing.T) {
 		t.Errorf("manifest approvals = %+v, want one, via the page", ms.Approvals)
 	}
 }
-
-// restartDir is a directory the target's login user can write: the restart runs there as
-// that user, who cannot enter the test's private temporary directory.
-func restartDir(t *testing.T) string {
-	dir, err := os.MkdirTemp("", "alaya-page-")
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { os.RemoveAll(dir) })
-	if err := os.Chmod(dir, 0o777); err != nil {
-		t.Fatal(err)
-	}
-	return dir
-}

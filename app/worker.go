@@ -108,10 +108,8 @@ func (w *Worker) assemble(ctx context.Context, inv *inventory.Inventory, catalog
 			StormIncidents: sw.StormIncidents, StormWindow: sw.StormWindow,
 			MaxActions: sw.MaxActions, ActionWindow: sw.ActionWindow,
 		}},
-		Options: remediate.Options{LinkTTL: w.cfg.Evidence.LinkTTL, DryRun: sw.DryRun,
-			Switches: func() remediate.Switches {
-				return remediate.Switches{KillSwitch: sw.KillSwitch, DryRun: sw.DryRun}
-			}},
+		Options: remediate.Options{LinkTTL: w.cfg.Evidence.LinkTTL,
+			Switches: remediate.Switches{KillSwitch: sw.KillSwitch, DryRun: sw.DryRun}},
 	})
 	return err
 }

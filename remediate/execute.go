@@ -55,11 +55,7 @@ type Switches struct {
 }
 
 func (p *Pipeline) switches(ctx context.Context) Switches {
-	s := Switches{DryRun: p.Options.DryRun}
-	if p.Options.Switches != nil {
-		s = p.Options.Switches()
-	}
-	return p.fleetSwitches(ctx, s)
+	return p.fleetSwitches(ctx, p.Options.Switches)
 }
 
 func (p *Pipeline) runStep(ctx context.Context, run *Run, index int, step *runbooks.Step) {

@@ -69,9 +69,9 @@ type Deps struct {
 type Options struct {
 	LinkTTL   time.Duration // lifetime of evidence links in notes
 	Heartbeat time.Duration // how often a running run proves its owner alive
-	DryRun    bool          // plan and report, but run no step that changes a system
-	// Switches, when set, is read before every step and overrides DryRun.
-	Switches func() Switches
+	// Switches are the configured floor of the safety switches; Safety's fleet-wide switches,
+	// read before every step, can only turn more on.
+	Switches Switches
 }
 
 // Pipeline handles incident events.

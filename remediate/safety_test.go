@@ -70,3 +70,20 @@ func TestStormModeRunsDiagnosticsOnly(t *testing.T) {
 		t.Errorf("storm note lacks the diagnostics: %q", note)
 	}
 }
+
+func TestDryRunReportsInsteadOfChanging(t *testing.T) {
+	b := newBed(t)
+	g := withSafety(b, safety.Limits{})
+	p := b.newP("w1")
+	code, _ := b.park(t, p, "PINCDRY")
+	if err := g.SetSwitch(t.Context(), safety.SwitchDryRun, true); err != nil {
+		t.Fatal(err)
+	}
+	handle(t, p, approve("PINCDRY", code, "ap-dry"))
+	if n := b.runner.count("restart-it"); n != 0 {
+		t.Errorf("restart ran %d times in dry-run", n)
+	}
+	if b.pd.find("dry run, not executed") == "" {
+		t.Errorf("no note says the step was not executed: %q", b.pd.notes)
+	}
+}

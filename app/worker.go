@@ -22,7 +22,6 @@ import (
 	"github.com/alaya-sre/alaya/config"
 	"github.com/alaya-sre/alaya/evidence"
 	"github.com/alaya-sre/alaya/executor"
-	"github.com/alaya-sre/alaya/incident"
 	"github.com/alaya-sre/alaya/inventory"
 	"github.com/alaya-sre/alaya/pagerduty"
 	"github.com/alaya-sre/alaya/queue"
@@ -177,11 +176,6 @@ func (w *Worker) routes() http.Handler {
 	mux.Handle("GET /readyz", webhook.Readyz(w.queue.Ready))
 	mux.Handle("GET /metrics", promhttp.HandlerFor(w.reg, promhttp.HandlerOpts{Registry: w.reg}))
 	return mux
-}
-
-// Handle runs one event through the pipeline directly, for tools and tests that bypass the queue.
-func (w *Worker) Handle(ctx context.Context, ev *incident.Event) error {
-	return w.pipeline.Handle(ctx, ev)
 }
 
 // RunWorker is the worker process.

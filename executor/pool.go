@@ -79,16 +79,6 @@ func (p *pool) dial(key string, call *dialCall, dial dialFunc) {
 	close(call.done)
 }
 
-// forget drops c from the pool and closes it, if it is still the connection for key.
-func (p *pool) forget(key string, c *conn) {
-	p.mu.Lock()
-	if p.conns[key] == c {
-		delete(p.conns, key)
-	}
-	p.mu.Unlock()
-	c.close()
-}
-
 // close closes every connection and fails dials in progress.
 func (p *pool) close() {
 	p.mu.Lock()

@@ -135,14 +135,6 @@ var comparison = map[string]bool{
 	"in": true, "contains": true, "startsWith": true, "endsWith": true, "matches": true,
 }
 
-func isLiteral(n ast.Node) bool {
-	switch n.(type) {
-	case *ast.StringNode, *ast.IntegerNode, *ast.FloatNode, *ast.BoolNode, *ast.NilNode, *ast.ArrayNode:
-		return true
-	}
-	return false
-}
-
 // eval decides the rule on the hot path.
 func (r *rule) eval(s *evalState) (bool, error) {
 	if r.root == nil {

@@ -145,16 +145,6 @@ func kindWord(t reflect.Type) string {
 	return t.Kind().String()
 }
 
-// isStatic reports whether the template has no interpolation.
-func (t *template) isStatic() bool {
-	for _, p := range t.parts {
-		if p.prog != nil {
-			return false
-		}
-	}
-	return true
-}
-
 // render produces a shell command: literal text as written, every interpolated value quoted.
 func (t *template) render(machine *vm.VM, env any) (string, error) {
 	return t.expand(machine, env, func(_ *part, words []string) (string, error) {

@@ -105,12 +105,6 @@ type Option func(*Server)
 // accepted, but an absent or malformed Authorization header is still refused.
 func WithToken(token string) Option { return func(s *Server) { s.token = token } }
 
-// WithClock sets the clock used for timestamps, for deterministic output.
-func WithClock(now func() time.Time) Option { return func(s *Server) { s.now = now } }
-
-// WithHTMLBase sets the base of html_url links (default https://pdstandin.invalid).
-func WithHTMLBase(base string) Option { return func(s *Server) { s.htmlBase = base } }
-
 // WithRateLimitReset sets the ratelimit-reset seconds sent with injected 429s (default 1).
 func WithRateLimitReset(seconds int) Option { return func(s *Server) { s.rateReset = seconds } }
 
@@ -120,10 +114,6 @@ func WithRateLimitReset(seconds int) Option { return func(s *Server) { s.rateRes
 func WithWebhookRetry(retries int, delay time.Duration) Option {
 	return func(s *Server) { s.hookTries, s.hookDelay = retries, delay }
 }
-
-// WithWebhookClient sets the HTTP client webhooks are delivered with (default: 5 s timeout,
-// PagerDuty's own delivery deadline).
-func WithWebhookClient(c *http.Client) Option { return func(s *Server) { s.hookClient = c } }
 
 // New returns a stand-in with no incidents, users or subscriptions.
 func New(opts ...Option) *Server {

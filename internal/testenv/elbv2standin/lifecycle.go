@@ -1,15 +1,15 @@
 package elbv2standin
 
-import "strconv"
+import (
+	"strconv"
+	"time"
+)
 
 func (t *target) key() string { return t.id + ":" + strconv.Itoa(int(t.port)) }
 
 // settle moves t along its life cycle up to now. It reports false when the target is gone.
 func (s *Server) settle(t *target) bool {
-	if t.held {
-		return true
-	}
-	age := s.now().Sub(t.since)
+	age := time.Since(t.since)
 	switch {
 	case t.state == "initial" && age >= s.HealthyDelay:
 		t.state, t.since = "healthy", t.since.Add(s.HealthyDelay)
@@ -36,7 +36,7 @@ func reason(state string) (code, description string) {
 
 // register adds or revives a target as "initial".
 func (s *Server) register(g map[string]*target, id string, port int32) {
-	t := &target{id: id, port: port, state: "initial", since: s.now()}
+	t := &target{id: id, port: port, state: "initial", since: time.Now()}
 	if old, ok := g[t.key()]; ok && old.state != "draining" {
 		return // registering a registered target is a no-op in AWS
 	}
@@ -49,5 +49,5 @@ func (s *Server) deregister(g map[string]*target, id string, port int32) {
 	if !ok || t.state == "draining" {
 		return
 	}
-	t.state, t.since = "draining", s.now()
+	t.state, t.since = "draining", time.Now()
 }

@@ -27,7 +27,6 @@ type Server struct {
 	HealthyDelay time.Duration
 
 	mu     sync.Mutex
-	offset time.Duration
 	groups map[string]map[string]*target // ARN -> "id:port" -> target
 	calls  []string
 }
@@ -37,7 +36,6 @@ type target struct {
 	port  int32
 	state string // initial, healthy, unhealthy, draining
 	since time.Time
-	held  bool
 }
 
 // Start serves the stand-in until the test ends.
@@ -56,22 +54,10 @@ func (s *Server) AddGroup(arn string, port int32, ids ...string) {
 	defer s.mu.Unlock()
 	g := map[string]*target{}
 	for _, id := range ids {
-		t := &target{id: id, port: port, state: "healthy", since: s.now()}
+		t := &target{id: id, port: port, state: "healthy", since: time.Now()}
 		g[t.key()] = t
 	}
 	s.groups[arn] = g
-}
-
-// Hold freezes (or releases) a target's state, e.g. to make draining never finish.
-func (s *Server) Hold(arn, id string, hold bool) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	for _, t := range s.groups[arn] {
-		if t.id == id {
-			s.settle(t)
-			t.held = hold
-		}
-	}
 }
 
 // SetState forces a target's state ("unhealthy", "healthy"...), e.g. to make a member fail.
@@ -80,16 +66,9 @@ func (s *Server) SetState(arn, id, state string) {
 	defer s.mu.Unlock()
 	for _, t := range s.groups[arn] {
 		if t.id == id {
-			t.state, t.since = state, s.now()
+			t.state, t.since = state, time.Now()
 		}
 	}
-}
-
-// Advance moves the stand-in's clock forward.
-func (s *Server) Advance(d time.Duration) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	s.offset += d
 }
 
 // Calls returns the Actions received, in order.
@@ -98,5 +77,3 @@ func (s *Server) Calls() []string {
 	defer s.mu.Unlock()
 	return append([]string(nil), s.calls...)
 }
-
-func (s *Server) now() time.Time { return time.Now().Add(s.offset) }

@@ -29,9 +29,6 @@ type Option func(*server.Options)
 // WithPort makes the server listen on a fixed port instead of a free one.
 func WithPort(port int) Option { return func(o *server.Options) { o.Port = port } }
 
-// WithStoreDir sets the JetStream store directory (default: a fresh tb.TempDir()).
-func WithStoreDir(dir string) Option { return func(o *server.Options) { o.StoreDir = dir } }
-
 // WithOptions gives access to every server option, for the rare test that needs one.
 func WithOptions(f func(*server.Options)) Option { return Option(f) }
 
@@ -85,12 +82,6 @@ func (s *Server) start() {
 func (s *Server) URL() string {
 	return fmt.Sprintf("nats://%s:%d", s.base.Host, s.base.Port)
 }
-
-// Port is the client port, stable across restarts.
-func (s *Server) Port() int { return s.base.Port }
-
-// StoreDir is the JetStream store directory, kept across restarts.
-func (s *Server) StoreDir() string { return s.base.StoreDir }
 
 // NATS returns the running server (nil while shut down).
 func (s *Server) NATS() *server.Server {

@@ -212,14 +212,6 @@ func writeEndpoint(sb *strings.Builder, n *Node) {
 		n.Name, n.Addr, n.Port, n.User, n.KeyFile, n.KnownHosts)
 }
 
-// WriteInventory writes InventoryYAML to path.
-func (b *Bed) WriteInventory(tb testing.TB, path string) {
-	tb.Helper()
-	if err := os.WriteFile(path, b.InventoryYAML(), 0o644); err != nil {
-		tb.Fatal(err)
-	}
-}
-
 // Inventory parses InventoryYAML with inventory.Parse. Each call returns a fresh copy that the
 // test may change (point a host at WrongKnownHosts, say).
 func (b *Bed) Inventory(tb testing.TB) *inventory.Inventory {

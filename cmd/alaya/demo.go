@@ -7,7 +7,7 @@ import (
 	"io"
 	"time"
 
-	"github.com/alaya-sre/alaya/internal/demo"
+	"github.com/alaya-sre/alaya/cmd/alaya/demo"
 )
 
 func init() {

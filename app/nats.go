@@ -1,15 +1,19 @@
 package app
 
 import (
+	"context"
 	"fmt"
+	"log/slog"
 	"net"
 	"net/url"
 	"strconv"
 	"time"
 
 	"github.com/nats-io/nats-server/v2/server"
+	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/alaya-sre/alaya/config"
+	"github.com/alaya-sre/alaya/queue"
 )
 
 // StartEmbeddedNATS runs a JetStream server inside this process, for the one-machine setup and
@@ -43,4 +47,14 @@ func StartEmbeddedNATS(cfg *config.Config) (*server.Server, string, error) {
 		return nil, "", fmt.Errorf("embedded nats: not ready after 10s on %s:%d", host, port)
 	}
 	return s, s.ClientURL(), nil
+}
+
+// ConnectOperator connects a command a person runs (alaya runs, alaya switch) to the NATS the
+// config names, the same way the daemons connect, so a connect option added for them (TLS,
+// credentials) reaches the operator's tools too.
+func ConnectOperator(ctx context.Context, cfg *config.Config) (*queue.Queue, error) {
+	ctx, cancel := context.WithTimeout(ctx, 15*time.Second)
+	defer cancel()
+	return queue.Connect(ctx, queue.Config{URLs: cfg.NATS.URLs, Stream: cfg.NATS.Stream, Credentials: cfg.NATS.Credentials},
+		slog.New(slog.DiscardHandler), prometheus.NewRegistry())
 }

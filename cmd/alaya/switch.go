@@ -5,12 +5,9 @@ import (
 	"flag"
 	"fmt"
 	"io"
-	"log/slog"
 	"os"
-	"time"
 
-	"github.com/prometheus/client_golang/prometheus"
-
+	"github.com/alaya-sre/alaya/app"
 	"github.com/alaya-sre/alaya/config"
 	"github.com/alaya-sre/alaya/queue"
 	"github.com/alaya-sre/alaya/safety"
@@ -68,10 +65,7 @@ func fleetQueue(ctx context.Context, cfgPath string) (*queue.Queue, error) {
 	if err != nil {
 		return nil, err
 	}
-	ctx, cancel := context.WithTimeout(ctx, 15*time.Second)
-	defer cancel()
-	return queue.Connect(ctx, queue.Config{URLs: cfg.NATS.URLs, Stream: cfg.NATS.Stream, Credentials: cfg.NATS.Credentials},
-		slog.New(slog.DiscardHandler), prometheus.NewRegistry())
+	return app.ConnectOperator(ctx, cfg)
 }
 
 func onOff(b bool) string {

@@ -23,6 +23,7 @@ import (
 	"github.com/alaya-sre/alaya/evidence"
 	"github.com/alaya-sre/alaya/executor"
 	"github.com/alaya-sre/alaya/inventory"
+	"github.com/alaya-sre/alaya/outbox"
 	"github.com/alaya-sre/alaya/pagerduty"
 	"github.com/alaya-sre/alaya/queue"
 	"github.com/alaya-sre/alaya/remediate"
@@ -40,7 +41,7 @@ type Worker struct {
 	queue    *queue.Queue
 	exec     *executor.Router
 	pipeline *remediate.Pipeline
-	outbox   *remediate.Outbox
+	outbox   *outbox.Outbox
 	elbv2    elbv2.API // nil unless elbv2.region is set
 }
 
@@ -81,7 +82,7 @@ func NewWorker(ctx context.Context, cfg *config.Config, log *slog.Logger) (*Work
 }
 
 func (w *Worker) assemble(ctx context.Context, inv *inventory.Inventory, catalog *catalog,
-	store evidence.Store, incidents remediate.Incidents, notes remediate.Notes, pd *pagerduty.Client) error {
+	store evidence.Store, incidents remediate.Incidents, notes outbox.Poster, pd *pagerduty.Client) error {
 	runsKV, err := w.queue.KV(ctx, queue.BucketRuns)
 	if err != nil {
 		return fmt.Errorf("worker: %w", err)
@@ -93,7 +94,7 @@ func (w *Worker) assemble(ctx context.Context, inv *inventory.Inventory, catalog
 		return err
 	}
 	sw := w.cfg.Safety
-	w.outbox = remediate.NewOutbox(runsKV, notes, w.log, metrics)
+	w.outbox = outbox.New(runsKV, notes, w.log, outbox.NewMetrics(w.reg))
 	w.catalog = catalog
 	w.pipeline, err = remediate.New(remediate.Deps{
 		Logger: w.log, Metrics: metrics, Inventory: inv, Incidents: incidents, Runner: w.exec, Store: store,
@@ -115,7 +116,7 @@ func (w *Worker) assemble(ctx context.Context, inv *inventory.Inventory, catalog
 
 // pagerDuty returns the PagerDuty client, or, with no token configured (the embedded
 // default), a local stand-in that prints notes and keeps them in a directory.
-func pagerDuty(cfg *config.Config, log *slog.Logger) (remediate.Incidents, remediate.Notes, *pagerduty.Client, error) {
+func pagerDuty(cfg *config.Config, log *slog.Logger) (remediate.Incidents, outbox.Poster, *pagerduty.Client, error) {
 	if cfg.PagerDuty.Token == "" {
 		ln := &localNotes{dir: cfg.Evidence.Dir, log: log}
 		return ln, ln, nil, nil
@@ -133,7 +134,7 @@ func pagerDuty(cfg *config.Config, log *slog.Logger) (remediate.Incidents, remed
 // others (Alertmanager groups, whose ids Alaya made up) locally: posting them to PagerDuty
 // would fail with 404 forever.
 type routedNotes struct {
-	pagerDuty, local remediate.Notes
+	pagerDuty, local outbox.Poster
 }
 
 func (r *routedNotes) AddNote(ctx context.Context, incidentID, content string) (string, error) {

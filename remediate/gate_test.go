@@ -23,6 +23,7 @@ import (
 	"github.com/alaya-sre/alaya/incident"
 	"github.com/alaya-sre/alaya/internal/testenv/natsserver"
 	"github.com/alaya-sre/alaya/inventory"
+	"github.com/alaya-sre/alaya/outbox"
 	"github.com/alaya-sre/alaya/remediate"
 	"github.com/alaya-sre/alaya/runbooks"
 )
@@ -161,7 +162,7 @@ func newBedWith(t *testing.T, runbook string) *bed {
 		p, err := remediate.New(remediate.Deps{
 			Logger: log, Metrics: m, Catalog: func() *runbooks.Catalog { return cat }, Inventory: inv,
 			Incidents: b.pd, Runner: b.runner, Store: store, Ledger: remediate.NewLedger(runs, owner, time.Minute),
-			Outbox: remediate.NewOutbox(runs, b.pd, log, m), Redactor: evidence.NewRedactor(nil),
+			Outbox: outbox.New(runs, b.pd, log, outbox.NewMetrics(prometheus.NewRegistry())), Redactor: evidence.NewRedactor(nil),
 			Gates:  &remediate.Gates{Store: b.approv, Policy: &approval.Policy{OnCall: b.pd, SelfUserID: "PBOT"}, Incidents: b.pd},
 			Safety: b.safety,
 		})

@@ -10,7 +10,6 @@ type Metrics struct {
 	steps   *prometheus.CounterVec
 	stepDur *prometheus.HistogramVec
 	stage   *prometheus.HistogramVec
-	notes   *prometheus.CounterVec
 	// decisions counts approval outcomes: approved, rejected, expired, cancelled, or the
 	// refusal reason (approval.Reason).
 	decisions *prometheus.CounterVec
@@ -33,13 +32,10 @@ func NewMetrics(reg prometheus.Registerer) *Metrics {
 			Name: "alaya_pipeline_stage_seconds", Help: "Time spent in each pipeline stage of a run.",
 			Buckets: prometheus.ExponentialBuckets(0.001, 3, 10),
 		}, []string{"stage"}),
-		notes: prometheus.NewCounterVec(prometheus.CounterOpts{
-			Name: "alaya_notes_total", Help: "Note deliveries to PagerDuty by outcome (posted, retry).",
-		}, []string{"outcome"}),
 		decisions: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "alaya_approval_decisions_total", Help: "Approval decisions and refusals by outcome or refusal reason.",
 		}, []string{"outcome"}),
 	}
-	reg.MustRegister(m.runs, m.steps, m.stepDur, m.stage, m.notes, m.decisions)
+	reg.MustRegister(m.runs, m.steps, m.stepDur, m.stage, m.decisions)
 	return m
 }

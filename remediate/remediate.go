@@ -28,9 +28,11 @@ type Incidents interface {
 	Alerts(ctx context.Context, incidentID string) ([]incident.Alert, error)
 }
 
-// Notes posts notes on incidents. The outbox sits between the pipeline and PagerDuty.
-type Notes interface {
-	AddNote(ctx context.Context, incidentID, content string) (string, error)
+// Outbox holds notes until they are delivered (package outbox). Enqueue is durable; Deliver
+// tries once now and leaves what fails to the outbox's own sweeper.
+type Outbox interface {
+	Enqueue(ctx context.Context, id, incidentID, content string) error
+	Deliver(ctx context.Context, id string) error
 }
 
 // Runner runs commands on inventory hosts.
@@ -52,7 +54,7 @@ type Deps struct {
 	Runner    Runner
 	Store     evidence.Store
 	Ledger    *Ledger
-	Outbox    *Outbox
+	Outbox    Outbox
 	Redactor  *evidence.Redactor
 	// Gates parks runs at approval gates and resumes them; nil: runs stop at a gate.
 	Gates *Gates

@@ -1,4 +1,4 @@
-package remediate
+package outbox
 
 import (
 	"context"
@@ -51,7 +51,7 @@ func outboxKV(t *testing.T) jetstream.KeyValue {
 func TestOutboxKeepsANoteUntilPagerDutyTakesIt(t *testing.T) {
 	kv := outboxKV(t)
 	notes := &flakyNotes{failures: 2}
-	o := NewOutbox(kv, notes, slog.New(slog.DiscardHandler), NewMetrics(prometheus.NewRegistry()))
+	o := New(kv, notes, slog.New(slog.DiscardHandler), NewMetrics(prometheus.NewRegistry()))
 	now := time.Date(2026, 11, 21, 3, 0, 0, 0, time.UTC)
 	o.now = func() time.Time { return now }
 	ctx := t.Context()
@@ -84,13 +84,13 @@ func TestOutboxPostsOnceWhenWorkersSweepTogether(t *testing.T) {
 	notes := &flakyNotes{}
 	metrics := NewMetrics(prometheus.NewRegistry())
 	ctx := t.Context()
-	first := NewOutbox(kv, notes, slog.New(slog.DiscardHandler), metrics)
+	first := New(kv, notes, slog.New(slog.DiscardHandler), metrics)
 	if err := first.Enqueue(ctx, "r2", "PINC2", "note"); err != nil {
 		t.Fatal(err)
 	}
 	var wg sync.WaitGroup
 	for range 6 {
-		o := NewOutbox(kv, notes, slog.New(slog.DiscardHandler), metrics)
+		o := New(kv, notes, slog.New(slog.DiscardHandler), metrics)
 		wg.Go(func() { o.Sweep(ctx) })
 	}
 	wg.Wait()

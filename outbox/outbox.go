@@ -1,4 +1,9 @@
-package remediate
+// Package outbox holds notes until the incident tool (PagerDuty, or the local notes of the
+// embedded default) has accepted them. The pipeline writes a note here before it marks a run
+// finished, so an outage, a 429 storm or a worker crash delays a note but cannot lose it.
+// It is its own package because any worker's sweeper delivers any note, whichever run wrote it:
+// delivery has its own rules (claims, back-off) that the run pipeline need not know.
+package outbox
 
 import (
 	"context"
@@ -10,15 +15,45 @@ import (
 	"time"
 
 	"github.com/nats-io/nats.go/jetstream"
+	"github.com/prometheus/client_golang/prometheus"
 )
+
+// Poster posts a note on an incident and returns the note's id.
+type Poster interface {
+	AddNote(ctx context.Context, incidentID, content string) (string, error)
+}
+
+// Store is the part of a JetStream KeyValue bucket the outbox uses: create, compare-and-swap
+// and delete are what keep two workers from posting one note twice.
+type Store interface {
+	Get(ctx context.Context, key string) (jetstream.KeyValueEntry, error)
+	Create(ctx context.Context, key string, value []byte, opts ...jetstream.KVCreateOpt) (uint64, error)
+	Update(ctx context.Context, key string, value []byte, revision uint64) (uint64, error)
+	Delete(ctx context.Context, key string, opts ...jetstream.KVDeleteOpt) error
+	ListKeysFiltered(ctx context.Context, filters ...string) (jetstream.KeyLister, error)
+}
+
+// Metrics count note deliveries.
+type Metrics struct {
+	notes *prometheus.CounterVec
+}
+
+// NewMetrics registers the outbox's metrics with reg.
+func NewMetrics(reg prometheus.Registerer) *Metrics {
+	m := &Metrics{notes: prometheus.NewCounterVec(prometheus.CounterOpts{
+		Name: "alaya_notes_total", Help: "Note deliveries to PagerDuty by outcome (posted, retry).",
+	}, []string{"outcome"})}
+	reg.MustRegister(m.notes)
+	return m
+}
 
 // Outbox holds notes until PagerDuty has accepted them. A note is written to KV before the
 // run is marked finished, so a PagerDuty outage, a 429 storm or a worker crash delays a note
 // but cannot lose it. Any worker's sweeper may deliver any note; a short claim written with
 // compare-and-swap keeps two workers from posting the same note at once.
 type Outbox struct {
-	kv      jetstream.KeyValue
-	notes   Notes
+	kv      Store
+	notes   Poster
 	log     *slog.Logger
 	metrics *Metrics
 	now     func() time.Time
@@ -34,8 +69,8 @@ type pendingNote struct {
 	LastError   string    `json:"last_error,omitempty"`
 }
 
-// NewOutbox returns an outbox over kv delivering through notes.
-func NewOutbox(kv jetstream.KeyValue, notes Notes, log *slog.Logger, m *Metrics) *Outbox {
+// New returns an outbox over kv delivering through notes.
+func New(kv Store, notes Poster, log *slog.Logger, m *Metrics) *Outbox {
 	return &Outbox{kv: kv, notes: notes, log: log, metrics: m, now: time.Now, claim: 2 * time.Minute}
 }
 
@@ -111,5 +146,14 @@ func (o *Outbox) Sweep(ctx context.Context) {
 
 // Run sweeps every interval until ctx ends.
 func (o *Outbox) Run(ctx context.Context, every time.Duration) {
-	tick(ctx, every, func() { o.Sweep(ctx) })
+	t := time.NewTicker(every)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+			o.Sweep(ctx)
+		}
+	}
 }

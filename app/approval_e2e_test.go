@@ -19,9 +19,9 @@ import (
 	thaproxy "github.com/alaya-sre/alaya/internal/testenv/haproxy"
 	"github.com/alaya-sre/alaya/internal/testenv/jvm"
 	"github.com/alaya-sre/alaya/internal/testenv/sshbed"
+	"github.com/alaya-sre/alaya/ledger"
 	"github.com/alaya-sre/alaya/pagerduty"
 	"github.com/alaya-sre/alaya/queue"
-	"github.com/alaya-sre/alaya/remediate"
 )
 
 // fixRunbook is the whole remedy: diagnose, gate, heap dump, detach from HAProxy, restart,
@@ -146,7 +146,7 @@ func (ab *approvalBed) noteAs(id, user, content string) {
 }
 
 // run reads the run's ledger record straight from KV.
-func (ab *approvalBed) run(ctx context.Context, id string) remediate.RunRecord {
+func (ab *approvalBed) run(ctx context.Context, id string) ledger.Record {
 	ab.t.Helper()
 	kv, err := ab.js().KeyValue(ctx, queue.BucketRuns)
 	if err != nil {
@@ -156,7 +156,7 @@ func (ab *approvalBed) run(ctx context.Context, id string) remediate.RunRecord {
 	if err != nil {
 		ab.t.Fatal(err)
 	}
-	var rec remediate.RunRecord
+	var rec ledger.Record
 	if err := json.Unmarshal(e.Value(), &rec); err != nil {
 		ab.t.Fatal(err)
 	}
@@ -222,7 +222,7 @@ func TestApprovalEndToEnd(t *testing.T) {
 				t.Errorf("plan note lacks %q", want)
 			}
 		}
-		if rec := ab.run(ctx, "PAPP001"); rec.State != remediate.StateParked || rec.NextStep != 2 {
+		if rec := ab.run(ctx, "PAPP001"); rec.State != ledger.StateParked || rec.NextStep != 2 {
 			t.Fatalf("run = %s next %d, want parked before step 3", rec.State, rec.NextStep)
 		}
 		ab.noteAs("PAPP001", "PONCALL", "/alaya approve "+code)

@@ -23,6 +23,7 @@ import (
 	"github.com/alaya-sre/alaya/evidence"
 	"github.com/alaya-sre/alaya/executor"
 	"github.com/alaya-sre/alaya/inventory"
+	"github.com/alaya-sre/alaya/ledger"
 	"github.com/alaya-sre/alaya/outbox"
 	"github.com/alaya-sre/alaya/pagerduty"
 	"github.com/alaya-sre/alaya/queue"
@@ -99,7 +100,7 @@ func (w *Worker) assemble(ctx context.Context, inv *inventory.Inventory, catalog
 	w.pipeline, err = remediate.New(remediate.Deps{
 		Logger: w.log, Metrics: metrics, Inventory: inv, Incidents: incidents, Runner: w.exec, Store: store,
 		Catalog:   catalog.Current,
-		Ledger:    remediate.NewLedger(runsKV, owner, 3*w.cfg.Worker.AckWait),
+		Ledger:    ledger.New(runsKV, owner, 3*w.cfg.Worker.AckWait),
 		Outbox:    w.outbox,
 		Redactor:  evidence.NewRedactor(w.cfg.Secrets()),
 		Gates:     g,

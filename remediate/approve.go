@@ -12,6 +12,7 @@ import (
 	"github.com/alaya-sre/alaya/approval/page"
 	"github.com/alaya-sre/alaya/evidence"
 	"github.com/alaya-sre/alaya/incident"
+	"github.com/alaya-sre/alaya/ledger"
 )
 
 // onAnnotated takes a note (from PagerDuty, or the approval page's equivalent) through the
@@ -76,7 +77,7 @@ func (p *Pipeline) recordDecision(ctx context.Context, req *approval.Request, ev
 		return classify(err)
 	}
 	a := decisionRecord(req, ev)
-	err = h.Update(ctx, func(r *RunRecord) { r.Approvals = append(r.Approvals, a) })
+	err = h.Update(ctx, func(r *ledger.Record) { r.Approvals = append(r.Approvals, a) })
 	return classify(err)
 }
 
@@ -124,9 +125,9 @@ func (p *Pipeline) closeGate(ctx context.Context, req *approval.Request, why str
 	if err != nil {
 		return classify(err)
 	}
-	if h.Record().State == StateParked {
-		err := h.Update(ctx, func(r *RunRecord) {
-			r.State, r.Reason = StateRejected, why
+	if h.Record().State == ledger.StateParked {
+		err := h.Update(ctx, func(r *ledger.Record) {
+			r.State, r.Reason = ledger.StateRejected, why
 			if req.State == approval.StateExpired || req.State == approval.StateCancelled {
 				r.Approvals = append(r.Approvals, decisionRecord(req, nil))
 			}

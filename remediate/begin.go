@@ -4,12 +4,14 @@ import (
 	"context"
 	"fmt"
 	"strings"
+
+	"github.com/alaya-sre/alaya/ledger"
 )
 
 // begin takes ownership of the run in the ledger, or finds it there. A run that already
 // finished is a duplicate delivery and ends here, changing nothing.
 func (p *Pipeline) begin(ctx context.Context, run *Run) error {
-	h, fresh, err := p.Ledger.Begin(ctx, RunRecord{
+	h, fresh, err := p.Ledger.Begin(ctx, ledger.Record{
 		ID: run.ID, Incident: run.Event.Incident.ID, Runbook: run.Runbook.Name,
 		Version: run.Runbook.Version, Event: run.Event.ID,
 	})
@@ -24,7 +26,7 @@ func (p *Pipeline) begin(ctx context.Context, run *Run) error {
 	run.Resumed = true
 	rec := h.Record()
 	switch rec.State {
-	case StateRunning:
+	case ledger.StateRunning:
 		// Our own earlier attempt, or a dead worker's: adopt it.
 		unknown, err := h.Adopt(ctx)
 		if err != nil {

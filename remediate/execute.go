@@ -9,6 +9,7 @@ import (
 	"github.com/alaya-sre/alaya/actions"
 	"github.com/alaya-sre/alaya/executor"
 	"github.com/alaya-sre/alaya/inventory"
+	"github.com/alaya-sre/alaya/ledger"
 	"github.com/alaya-sre/alaya/runbooks"
 )
 
@@ -93,7 +94,7 @@ func (p *Pipeline) runOnHost(ctx context.Context, run *Run, index int, step *run
 		res.Err = err.Error()
 		return res
 	}
-	key := stepKey(index, hostName)
+	key := ledger.StepKey(index, hostName)
 	if prev, ok := run.Ledger.Record().Steps[key]; ok && step.Mutating {
 		// At most once: a step that changes a system and has any record already ran (or may
 		// have); it is never started again.
@@ -108,8 +109,8 @@ func (p *Pipeline) runOnHost(ctx context.Context, run *Run, index int, step *run
 			return res
 		}
 	}
-	if err := run.Ledger.Update(ctx, func(r *RunRecord) {
-		r.Steps[key] = StepState{Status: stepStarted, Mutating: step.Mutating, Started: res.Started}
+	if err := run.Ledger.Update(ctx, func(r *ledger.Record) {
+		r.Steps[key] = ledger.Step{Status: ledger.StepStarted, Mutating: step.Mutating, Started: res.Started}
 	}); err != nil {
 		res.Err = "ledger: " + err.Error()
 		return res
@@ -124,12 +125,12 @@ func (p *Pipeline) runOnHost(ctx context.Context, run *Run, index int, step *run
 	default:
 		res.Err = fmt.Sprintf("step kind %q is not supported by this worker", step.Kind)
 	}
-	status := stepDone
+	status := ledger.StepDone
 	if !res.OK() {
-		status = stepFailed
+		status = ledger.StepFailed
 	}
-	_ = run.Ledger.Update(context.WithoutCancel(ctx), func(r *RunRecord) {
-		r.Steps[key] = StepState{Status: status, Mutating: step.Mutating, ExitCode: res.ExitCode,
+	_ = run.Ledger.Update(context.WithoutCancel(ctx), func(r *ledger.Record) {
+		r.Steps[key] = ledger.Step{Status: status, Mutating: step.Mutating, ExitCode: res.ExitCode,
 			Started: res.Started, Finished: time.Now(), Error: res.Err}
 	})
 	return res

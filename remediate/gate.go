@@ -11,6 +11,7 @@ import (
 
 	"github.com/alaya-sre/alaya/approval"
 	"github.com/alaya-sre/alaya/incident"
+	"github.com/alaya-sre/alaya/ledger"
 	"github.com/alaya-sre/alaya/runbooks"
 )
 
@@ -66,7 +67,7 @@ func (p *Pipeline) park(ctx context.Context, run *Run, index int, step *runbooks
 	if err := p.Outbox.Enqueue(ctx, run.ID+".gate."+gs.Code, run.Event.Incident.ID, content); err != nil {
 		return classify(err)
 	}
-	if err := run.Ledger.Update(ctx, func(r *RunRecord) { r.State, r.NextStep, r.Noted = StateParked, index+1, true }); err != nil {
+	if err := run.Ledger.Update(ctx, func(r *ledger.Record) { r.State, r.NextStep, r.Noted = ledger.StateParked, index+1, true }); err != nil {
 		return classify(err)
 	}
 	p.Metrics.runs.WithLabelValues(run.Runbook.Name, "parked").Inc()
@@ -79,7 +80,7 @@ func (p *Pipeline) park(ctx context.Context, run *Run, index int, step *runbooks
 
 // gateState returns the gate already recorded for this step, or records a new one with a
 // fresh code, the plan hash and the expiry.
-func (p *Pipeline) gateState(ctx context.Context, run *Run, index int, step *runbooks.Step) (*GateState, error) {
+func (p *Pipeline) gateState(ctx context.Context, run *Run, index int, step *runbooks.Step) (*ledger.Gate, error) {
 	if g := run.Ledger.Record().Gate; g != nil && g.Step == index {
 		return g, nil
 	}
@@ -91,12 +92,12 @@ func (p *Pipeline) gateState(ctx context.Context, run *Run, index int, step *run
 	if step.Gate != nil && step.Gate.Expires > 0 {
 		expiry = step.Gate.Expires
 	}
-	gs := &GateState{Step: index, Name: step.Name, Code: code, PlanHash: run.Plan.Hash(), Expires: p.Gates.now().Add(expiry)}
-	err = run.Ledger.Update(ctx, func(r *RunRecord) { r.Gate, r.Trigger = gs, run.Event })
+	gs := &ledger.Gate{Step: index, Name: step.Name, Code: code, PlanHash: run.Plan.Hash(), Expires: p.Gates.now().Add(expiry)}
+	err = run.Ledger.Update(ctx, func(r *ledger.Record) { r.Gate, r.Trigger = gs, run.Event })
 	return gs, err
 }
 
-func (p *Pipeline) request(run *Run, step *runbooks.Step, gs *GateState) *approval.Request {
+func (p *Pipeline) request(run *Run, step *runbooks.Step, gs *ledger.Gate) *approval.Request {
 	inc := &run.Event.Incident
 	req := &approval.Request{
 		Incident: inc.ID, IncidentTitle: inc.Title, IncidentURL: inc.HTMLURL,

@@ -23,6 +23,7 @@ import (
 	"github.com/alaya-sre/alaya/incident"
 	"github.com/alaya-sre/alaya/internal/testenv/natsserver"
 	"github.com/alaya-sre/alaya/inventory"
+	"github.com/alaya-sre/alaya/ledger"
 	"github.com/alaya-sre/alaya/outbox"
 	"github.com/alaya-sre/alaya/remediate"
 	"github.com/alaya-sre/alaya/runbooks"
@@ -161,7 +162,7 @@ func newBedWith(t *testing.T, runbook string) *bed {
 		log := slog.New(slog.DiscardHandler)
 		p, err := remediate.New(remediate.Deps{
 			Logger: log, Metrics: m, Catalog: func() *runbooks.Catalog { return cat }, Inventory: inv,
-			Incidents: b.pd, Runner: b.runner, Store: store, Ledger: remediate.NewLedger(runs, owner, time.Minute),
+			Incidents: b.pd, Runner: b.runner, Store: store, Ledger: ledger.New(runs, owner, time.Minute),
 			Outbox: outbox.New(runs, b.pd, log, outbox.NewMetrics(prometheus.NewRegistry())), Redactor: evidence.NewRedactor(nil),
 			Gates:  &remediate.Gates{Store: b.approv, Policy: &approval.Policy{OnCall: b.pd, SelfUserID: "PBOT"}, Incidents: b.pd},
 			Safety: b.safety,
@@ -209,12 +210,12 @@ func handle(t *testing.T, p *remediate.Pipeline, ev *incident.Event) {
 	}
 }
 
-func (b *bed) record(t *testing.T, runID string) remediate.RunRecord {
+func (b *bed) record(t *testing.T, runID string) ledger.Record {
 	e, err := b.runs.Get(t.Context(), "run."+runID)
 	if err != nil {
 		t.Fatal(err)
 	}
-	var rec remediate.RunRecord
+	var rec ledger.Record
 	json.Unmarshal(e.Value(), &rec)
 	return rec
 }
@@ -224,7 +225,7 @@ func (b *bed) record(t *testing.T, runID string) remediate.RunRecord {
 func TestGateParksAndAnyWorkerResumesOnce(t *testing.T) {
 	b := newBed(t)
 	code, runID := b.park(t, b.newP("w1"), "PI1")
-	if rec := b.record(t, runID); rec.State != remediate.StateParked || rec.NextStep != 2 || rec.Trigger == nil {
+	if rec := b.record(t, runID); rec.State != ledger.StateParked || rec.NextStep != 2 || rec.Trigger == nil {
 		t.Fatalf("after the gate: %+v", rec)
 	}
 	if b.runner.count("restart-it") != 0 {
@@ -232,7 +233,7 @@ func TestGateParksAndAnyWorkerResumesOnce(t *testing.T) {
 	}
 	other := b.newP("w2")
 	handle(t, other, approve("PI1", code, "n1"))
-	if rec := b.record(t, runID); rec.State != remediate.StateDone || len(rec.Approvals) != 1 {
+	if rec := b.record(t, runID); rec.State != ledger.StateDone || len(rec.Approvals) != 1 {
 		t.Fatalf("after approval: %+v", rec)
 	}
 	handle(t, other, approve("PI1", code, "n2"))
@@ -254,8 +255,8 @@ func TestStartedMutatingStepBecomesUnknown(t *testing.T) {
 		t.Fatal(err)
 	}
 	rec := b.record(t, runID)
-	rec.State, rec.Owner, rec.Heartbeat = remediate.StateRunning, "dead", time.Now().Add(-time.Hour)
-	rec.Steps["2/here"] = remediate.StepState{Status: "started", Mutating: true, Started: time.Now()}
+	rec.State, rec.Owner, rec.Heartbeat = ledger.StateRunning, "dead", time.Now().Add(-time.Hour)
+	rec.Steps["2/here"] = ledger.Step{Status: "started", Mutating: true, Started: time.Now()}
 	data, _ := json.Marshal(rec)
 	if _, err := b.runs.Put(t.Context(), "run."+runID, data); err != nil {
 		t.Fatal(err)
@@ -266,7 +267,7 @@ func TestStartedMutatingStepBecomesUnknown(t *testing.T) {
 	if b.runner.count("restart-it") != 0 {
 		t.Fatal("a started restart ran again")
 	}
-	if got := b.record(t, runID); got.State != remediate.StateUnknown {
+	if got := b.record(t, runID); got.State != ledger.StateUnknown {
 		t.Fatalf("state = %s, want unknown", got.State)
 	}
 	if b.pd.find("state unknown") == "" {

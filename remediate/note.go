@@ -10,6 +10,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/alaya-sre/alaya/actions"
+	"github.com/alaya-sre/alaya/ledger"
 	"github.com/alaya-sre/alaya/runbooks"
 )
 
@@ -214,14 +215,14 @@ func (p *Pipeline) annotate(ctx context.Context, run *Run) error {
 	if err := p.Outbox.Enqueue(ctx, run.ID, run.Event.Incident.ID, content); err != nil {
 		return classify(err)
 	}
-	state := StateDone
+	state := ledger.StateDone
 	if run.Failure != "" && len(run.Results) == 0 {
-		state = StateFailed
+		state = ledger.StateFailed
 	}
-	if r := run.Ledger.Record(); r.State == StateUnknown {
-		state = StateUnknown
+	if r := run.Ledger.Record(); r.State == ledger.StateUnknown {
+		state = ledger.StateUnknown
 	}
-	if err := run.Ledger.Update(ctx, func(r *RunRecord) { r.State, r.Noted, r.Reason = state, true, run.Failure }); err != nil {
+	if err := run.Ledger.Update(ctx, func(r *ledger.Record) { r.State, r.Noted, r.Reason = state, true, run.Failure }); err != nil {
 		return classify(err)
 	}
 	if err := p.Outbox.Deliver(ctx, run.ID); err != nil {

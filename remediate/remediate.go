@@ -20,6 +20,7 @@ import (
 	"github.com/alaya-sre/alaya/executor"
 	"github.com/alaya-sre/alaya/incident"
 	"github.com/alaya-sre/alaya/inventory"
+	"github.com/alaya-sre/alaya/ledger"
 	"github.com/alaya-sre/alaya/runbooks"
 )
 
@@ -33,6 +34,14 @@ type Incidents interface {
 type Outbox interface {
 	Enqueue(ctx context.Context, id, incidentID, content string) error
 	Deliver(ctx context.Context, id string) error
+}
+
+// Ledger is what the pipeline needs from the run ledger (ledger.Ledger): the record of each
+// run, owned by one handler at a time.
+type Ledger interface {
+	Begin(ctx context.Context, rec ledger.Record) (h *ledger.Handle, fresh bool, err error)
+	Load(ctx context.Context, id string) (*ledger.Handle, error)
+	Takeover(ctx context.Context, id string) (*ledger.Handle, error)
 }
 
 // Runner runs commands on inventory hosts.
@@ -53,7 +62,7 @@ type Deps struct {
 	Incidents Incidents
 	Runner    Runner
 	Store     evidence.Store
-	Ledger    *Ledger
+	Ledger    Ledger
 	Outbox    Outbox
 	Redactor  *evidence.Redactor
 	// Gates parks runs at approval gates and resumes them; nil: runs stop at a gate.

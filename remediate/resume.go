@@ -10,6 +10,7 @@ import (
 	"github.com/alaya-sre/alaya/approval"
 	"github.com/alaya-sre/alaya/evidence"
 	"github.com/alaya-sre/alaya/incident"
+	"github.com/alaya-sre/alaya/ledger"
 	"github.com/alaya-sre/alaya/runbooks"
 )
 
@@ -24,8 +25,8 @@ func (p *Pipeline) resume(ctx context.Context, req *approval.Request, ev *incide
 		return classify(err)
 	}
 	switch h.Record().State {
-	case StateParked:
-	case StateRunning:
+	case ledger.StateParked:
+	case ledger.StateRunning:
 		return p.adoptApproved(ctx, req)
 	default:
 		return p.replayNote(ctx, req, ev, h.Record())
@@ -37,8 +38,8 @@ func (p *Pipeline) resume(ctx context.Context, req *approval.Request, ev *incide
 	if err != nil {
 		return p.closeGate(ctx, req, "not executed: "+err.Error())
 	}
-	if err := h.Update(ctx, func(r *RunRecord) { r.State, r.Noted = StateRunning, false }); err != nil {
-		if cur, lerr := p.Ledger.Load(ctx, req.Run); lerr == nil && cur.Record().State != StateParked {
+	if err := h.Update(ctx, func(r *ledger.Record) { r.State, r.Noted = ledger.StateRunning, false }); err != nil {
+		if cur, lerr := p.Ledger.Load(ctx, req.Run); lerr == nil && cur.Record().State != ledger.StateParked {
 			return nil // another worker took it first
 		}
 		return classify(err)
@@ -80,7 +81,7 @@ func (p *Pipeline) continueRun(ctx context.Context, run *Run) error {
 // name from the catalog in force, planned against the stored trigger. The results of the
 // steps before the gate are carried over from the ledger so that a host whose diagnostics
 // failed is not acted on.
-func (p *Pipeline) rebuild(h *Handle) (*Run, error) {
+func (p *Pipeline) rebuild(h *ledger.Handle) (*Run, error) {
 	rec := h.Record()
 	if rec.Trigger == nil {
 		return nil, fmt.Errorf("run %s has no stored trigger", rec.ID)
@@ -103,15 +104,15 @@ func (p *Pipeline) rebuild(h *Handle) (*Run, error) {
 }
 
 // seedEarlier restores what the ledger knows of the steps before the gate.
-func (r *Run) seedEarlier(rec RunRecord) {
+func (r *Run) seedEarlier(rec ledger.Record) {
 	for i := 0; i < r.From && i < len(r.Plan.Steps); i++ {
 		for _, host := range r.Plan.Targets {
-			st, ok := rec.Steps[stepKey(i, host)]
+			st, ok := rec.Steps[ledger.StepKey(i, host)]
 			if !ok {
 				continue
 			}
 			res := &HostResult{Step: r.Plan.Steps[i].Name, Index: i, Host: host, ExitCode: st.ExitCode, Err: st.Error, Earlier: true}
-			if st.Status == stepSkipped {
+			if st.Status == ledger.StepSkipped {
 				res.Skipped = "skipped"
 			}
 			r.setResult(res)
@@ -146,7 +147,7 @@ func (p *Pipeline) adoptApproved(ctx context.Context, req *approval.Request) err
 }
 
 // firstUnstarted is the first step after the gate with no record on any host.
-func firstUnstarted(rec RunRecord, run *Run) int {
+func firstUnstarted(rec ledger.Record, run *Run) int {
 	for i := run.From; i < len(run.Plan.Steps); i++ {
 		if !anyStarted(rec, run.Plan.Targets, i) {
 			return i
@@ -155,9 +156,9 @@ func firstUnstarted(rec RunRecord, run *Run) int {
 	return len(run.Plan.Steps)
 }
 
-func anyStarted(rec RunRecord, hosts []string, step int) bool {
+func anyStarted(rec ledger.Record, hosts []string, step int) bool {
 	for _, host := range hosts {
-		if _, ok := rec.Steps[stepKey(step, host)]; ok {
+		if _, ok := rec.Steps[ledger.StepKey(step, host)]; ok {
 			return true
 		}
 	}
@@ -165,7 +166,7 @@ func anyStarted(rec RunRecord, hosts []string, step int) bool {
 }
 
 // replayNote answers an approval that arrives for a run already resumed or closed.
-func (p *Pipeline) replayNote(ctx context.Context, req *approval.Request, ev *incident.Event, rec RunRecord) error {
+func (p *Pipeline) replayNote(ctx context.Context, req *approval.Request, ev *incident.Event, rec ledger.Record) error {
 	content := fmt.Sprintf("Alaya · approve %s not accepted: already %s by %s; the run is %s. Nothing was executed again.",
 		req.Code, req.State, who(req), rec.State)
 	id := "replay." + req.Run + "." + req.Code

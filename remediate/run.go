@@ -12,6 +12,7 @@ import (
 	"github.com/alaya-sre/alaya/approval"
 	"github.com/alaya-sre/alaya/evidence"
 	"github.com/alaya-sre/alaya/incident"
+	"github.com/alaya-sre/alaya/ledger"
 	"github.com/alaya-sre/alaya/runbooks"
 	"github.com/alaya-sre/alaya/safety"
 )
@@ -24,7 +25,7 @@ type Run struct {
 	Decision runbooks.Decision
 	Runbook  *runbooks.Runbook
 	Plan     *runbooks.Plan
-	Ledger   *Handle
+	Ledger   *ledger.Handle
 	Resumed  bool // the ledger already had this run (redelivery or takeover)
 	// From is the first step to execute: 0 for a new run, the step after the gate for a run
 	// resumed by an approval.

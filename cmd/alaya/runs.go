@@ -12,7 +12,7 @@ import (
 	"text/tabwriter"
 	"time"
 
-	"github.com/alaya-sre/alaya/remediate"
+	"github.com/alaya-sre/alaya/ledger"
 )
 
 func init() {
@@ -44,7 +44,7 @@ func runRuns(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	return 0
 }
 
-func listRuns(ctx context.Context, cfgPath, incident string) ([]remediate.RunRecord, error) {
+func listRuns(ctx context.Context, cfgPath, incident string) ([]ledger.Record, error) {
 	q, err := fleetQueue(ctx, cfgPath)
 	if err != nil {
 		return nil, err
@@ -56,23 +56,23 @@ func listRuns(ctx context.Context, cfgPath, incident string) ([]remediate.RunRec
 	if err != nil {
 		return nil, err
 	}
-	var recs []remediate.RunRecord
+	var recs []ledger.Record
 	for k := range keys.Keys() {
 		e, err := q.Runs.Get(ctx, k)
 		if err != nil {
 			continue
 		}
-		var r remediate.RunRecord
+		var r ledger.Record
 		if json.Unmarshal(e.Value(), &r) == nil && (incident == "" || r.Incident == incident) {
 			recs = append(recs, r)
 		}
 	}
-	slices.SortFunc(recs, func(a, b remediate.RunRecord) int { return a.Created.Compare(b.Created) })
+	slices.SortFunc(recs, func(a, b ledger.Record) int { return a.Created.Compare(b.Created) })
 	return recs, nil
 }
 
 // stepSummary counts steps by status: "3 done, 1 failed".
-func stepSummary(r remediate.RunRecord) string {
+func stepSummary(r ledger.Record) string {
 	counts := map[string]int{}
 	for _, s := range r.Steps {
 		counts[s.Status]++

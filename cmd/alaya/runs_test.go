@@ -12,8 +12,8 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/alaya-sre/alaya/internal/testenv/natsserver"
+	"github.com/alaya-sre/alaya/ledger"
 	"github.com/alaya-sre/alaya/queue"
-	"github.com/alaya-sre/alaya/remediate"
 )
 
 func TestRunsListsTheLedger(t *testing.T) {
@@ -26,8 +26,8 @@ func TestRunsListsTheLedger(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer q.Close()
-	l := remediate.NewLedger(q.Runs, "test-worker", time.Minute)
-	for _, rec := range []remediate.RunRecord{
+	l := ledger.New(q.Runs, "test-worker", time.Minute)
+	for _, rec := range []ledger.Record{
 		{ID: "rAAA", Incident: "PINC1", Runbook: "host-basics", Version: "abc"},
 		{ID: "rBBB", Incident: "PINC2", Runbook: "jvm-heap", Version: "def"},
 	} {
@@ -35,9 +35,9 @@ func TestRunsListsTheLedger(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		h.Update(ctx, func(r *remediate.RunRecord) {
-			r.Steps["0/app-1"] = remediate.StepState{Status: "done"}
-			r.State = remediate.StateDone
+		h.Update(ctx, func(r *ledger.Record) {
+			r.Steps["0/app-1"] = ledger.Step{Status: "done"}
+			r.State = ledger.StateDone
 		})
 	}
 	var out, errOut bytes.Buffer

@@ -1,4 +1,4 @@
-package remediate
+package ledger
 
 import (
 	"context"
@@ -9,76 +9,7 @@ import (
 	"time"
 
 	"github.com/nats-io/nats.go/jetstream"
-
-	"github.com/alaya-sre/alaya/evidence"
-	"github.com/alaya-sre/alaya/incident"
 )
-
-// Run states recorded in the ledger.
-const (
-	StateRunning  = "running"
-	StateParked   = "parked"   // waiting at an approval gate
-	StateDone     = "done"     // every step ran (some may have failed)
-	StateFailed   = "failed"   // the run could not proceed
-	StateUnknown  = "unknown"  // a worker died during a step that changes a system
-	StateRejected = "rejected" // a gate was rejected, expired or cancelled
-)
-
-// Step states.
-const (
-	stepStarted = "started"
-	stepDone    = "done"
-	stepFailed  = "failed"
-	stepSkipped = "skipped"
-	stepUnknown = "unknown"
-)
-
-// RunRecord is what the ledger keeps about one run. It is written before and after every step
-// so that a redelivered event finds the run, and a crash during a step is noticed.
-type RunRecord struct {
-	ID        string               `json:"id"`
-	Incident  string               `json:"incident"`
-	Runbook   string               `json:"runbook"`
-	Version   string               `json:"version"`
-	Event     string               `json:"event"`
-	State     string               `json:"state"`
-	Reason    string               `json:"reason,omitempty"`
-	Owner     string               `json:"owner"`
-	Heartbeat time.Time            `json:"heartbeat"`
-	Created   time.Time            `json:"created"`
-	Steps     map[string]StepState `json:"steps"` // "<step index>/<host>"
-	NextStep  int                  `json:"next_step"`
-	Noted     bool                 `json:"noted"`
-	// Trigger is the triggering event with its enriched alerts, kept from the moment a run
-	// parks so that any worker can rebuild the plan when the decision arrives.
-	Trigger *incident.Event `json:"trigger,omitempty"`
-	// Gate is the gate the run waits at (or last waited at).
-	Gate *GateState `json:"gate,omitempty"`
-	// Approvals are the decisions taken on the run's gates, for the manifest.
-	Approvals []evidence.Approval `json:"approvals,omitempty"`
-}
-
-// GateState is the gate a parked run waits at: written before the approval request is
-// created, so a redelivered event re-uses the same code instead of posting a second one.
-type GateState struct {
-	Step     int       `json:"step"`
-	Name     string    `json:"name"`
-	Code     string    `json:"code"`
-	PlanHash string    `json:"plan_hash"`
-	Expires  time.Time `json:"expires"`
-}
-
-// StepState is one step on one host.
-type StepState struct {
-	Status   string    `json:"status"`
-	Mutating bool      `json:"mutating,omitempty"`
-	ExitCode int       `json:"exit_code"`
-	Started  time.Time `json:"started"`
-	Finished time.Time `json:"finished,omitzero"`
-	Error    string    `json:"error,omitempty"`
-}
-
-func stepKey(index int, host string) string { return fmt.Sprintf("%d/%s", index, host) }
 
 // Ledger keeps run records in a JetStream KeyValue bucket. Ownership of a run is taken with
 // Create (only one worker can) and every later write is compare-and-swap on the revision, so
@@ -90,8 +21,8 @@ type Ledger struct {
 	stale time.Duration // a running record not heartbeated for this long belongs to a dead worker
 }
 
-// NewLedger returns a ledger writing as owner.
-func NewLedger(kv jetstream.KeyValue, owner string, stale time.Duration) *Ledger {
+// New returns a ledger writing as owner.
+func New(kv jetstream.KeyValue, owner string, stale time.Duration) *Ledger {
 	return &Ledger{kv: kv, owner: owner, now: time.Now, stale: stale}
 }
 
@@ -103,18 +34,18 @@ var ErrRunElsewhere = errors.New("run is being executed by another worker")
 type Handle struct {
 	l   *Ledger
 	mu  sync.Mutex
-	rec RunRecord
+	rec Record
 	rev uint64
 }
 
 // Begin creates the record for a new run, or returns the existing one. fresh is true when this
 // call created it. An existing running record whose owner stopped heartbeating is taken over,
 // with recover applied; one whose owner is alive yields ErrRunElsewhere.
-func (l *Ledger) Begin(ctx context.Context, rec RunRecord) (h *Handle, fresh bool, err error) {
+func (l *Ledger) Begin(ctx context.Context, rec Record) (h *Handle, fresh bool, err error) {
 	now := l.now()
 	rec.Owner, rec.Heartbeat, rec.Created, rec.State = l.owner, now, now, StateRunning
 	if rec.Steps == nil {
-		rec.Steps = map[string]StepState{}
+		rec.Steps = map[string]Step{}
 	}
 	data, _ := json.Marshal(rec)
 	rev, err := l.kv.Create(ctx, runKey(rec.ID), data)
@@ -150,11 +81,11 @@ func (l *Ledger) Load(ctx context.Context, id string) (*Handle, error) {
 func runKey(id string) string { return "run." + id }
 
 // Record returns a copy of the current record.
-func (h *Handle) Record() RunRecord {
+func (h *Handle) Record() Record {
 	h.mu.Lock()
 	defer h.mu.Unlock()
 	rec := h.rec
-	rec.Steps = make(map[string]StepState, len(h.rec.Steps))
+	rec.Steps = make(map[string]Step, len(h.rec.Steps))
 	for k, v := range h.rec.Steps {
 		rec.Steps[k] = v
 	}
@@ -163,11 +94,11 @@ func (h *Handle) Record() RunRecord {
 
 // Update applies change to the record and writes it with compare-and-swap. A revision mismatch
 // means another worker took the run over; the caller must stop.
-func (h *Handle) Update(ctx context.Context, change func(*RunRecord)) error {
+func (h *Handle) Update(ctx context.Context, change func(*Record)) error {
 	h.mu.Lock()
 	defer h.mu.Unlock()
 	next := h.rec
-	next.Steps = make(map[string]StepState, len(h.rec.Steps)+1)
+	next.Steps = make(map[string]Step, len(h.rec.Steps)+1)
 	for k, v := range h.rec.Steps {
 		next.Steps[k] = v
 	}
@@ -186,13 +117,13 @@ func (h *Handle) Update(ctx context.Context, change func(*RunRecord)) error {
 // again, but a step that changes a system and never finished is marked unknown, and so is the
 // run, so nothing acts twice.
 func (h *Handle) Adopt(ctx context.Context) (unknown []string, err error) {
-	err = h.Update(ctx, func(r *RunRecord) {
+	err = h.Update(ctx, func(r *Record) {
 		for k, s := range r.Steps {
-			if s.Status != stepStarted {
+			if s.Status != StepStarted {
 				continue
 			}
 			if s.Mutating {
-				s.Status, s.Error = stepUnknown, "the worker running this step stopped before it finished"
+				s.Status, s.Error = StepUnknown, "the worker running this step stopped before it finished"
 				r.Steps[k] = s
 				unknown = append(unknown, k)
 			} else {
@@ -223,5 +154,14 @@ func (l *Ledger) Takeover(ctx context.Context, id string) (*Handle, error) {
 
 // Heartbeat refreshes the owner's liveness until ctx ends.
 func (h *Handle) Heartbeat(ctx context.Context, every time.Duration) {
-	tick(ctx, every, func() { _ = h.Update(ctx, func(*RunRecord) {}) })
+	t := time.NewTicker(every)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+			_ = h.Update(ctx, func(*Record) {})
+		}
+	}
 }

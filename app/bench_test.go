@@ -4,9 +4,7 @@ import (
 	"context"
 	"fmt"
 	"net/http"
-	"os"
 	"os/exec"
-	"path/filepath"
 	"slices"
 	"testing"
 	"time"
@@ -18,7 +16,7 @@ import (
 // `ssh -J bastion target 'uname -a; uptime'`. Run with -benchtime=50x; see docs/PERFORMANCE.md.
 func BenchmarkDiagnosticLatency(b *testing.B) {
 	h := newHarness(b)
-	cfg := h.sshConfig(b)
+	cfg := h.bed.SSHConfig(b)
 	b.Run("alaya_webhook_to_note", func(b *testing.B) {
 		lat := make([]time.Duration, 0, b.N)
 		for i := 0; i < b.N; i++ {
@@ -38,7 +36,7 @@ func BenchmarkDiagnosticLatency(b *testing.B) {
 		lat := make([]time.Duration, 0, b.N)
 		for i := 0; i < b.N; i++ {
 			start := time.Now()
-			out, err := exec.Command("ssh", "-F", cfg, "target", "uname -a; uptime").CombinedOutput()
+			out, err := exec.Command("ssh", "-F", cfg, h.bed.Target().Name, "uname -a; uptime").CombinedOutput()
 			if err != nil {
 				b.Fatalf("ssh -J: %v\n%s", err, out)
 			}
@@ -46,36 +44,6 @@ func BenchmarkDiagnosticLatency(b *testing.B) {
 		}
 		reportLatency(b, lat)
 	})
-}
-
-// sshConfig writes an OpenSSH client config for the bed: a jump host and a target with their
-// own users, keys and known_hosts (with -J, command-line -i/-o would not reach the jump hop).
-func (h *harness) sshConfig(tb testing.TB) string {
-	bastion, target := h.bed.Bastion, h.bed.Target()
-	cfg := fmt.Sprintf(`Host bastion
-  HostName %s
-  Port %d
-  User %s
-  IdentityFile %s
-  UserKnownHostsFile %s
-Host target
-  HostName %s
-  Port %d
-  User %s
-  IdentityFile %s
-  UserKnownHostsFile %s
-  ProxyJump bastion
-Host *
-  StrictHostKeyChecking yes
-  BatchMode yes
-  IdentitiesOnly yes
-`, bastion.Addr, bastion.Port, bastion.User, bastion.KeyFile, bastion.KnownHosts,
-		target.Addr, target.Port, target.User, target.KeyFile, target.KnownHosts)
-	path := filepath.Join(tb.TempDir(), "ssh_config")
-	if err := os.WriteFile(path, []byte(cfg), 0o600); err != nil {
-		tb.Fatal(err)
-	}
-	return path
 }
 
 func reportLatency(b *testing.B, lat []time.Duration) {

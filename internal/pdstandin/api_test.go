@@ -140,6 +140,20 @@ func TestFailNext(t *testing.T) {
 	}
 }
 
+func TestFailFor(t *testing.T) {
+	a := newAPI(t)
+	a.pd.FailFor("/users/*", http.StatusServiceUnavailable, time.Hour)
+	a.pd.FailFor("/oncalls", http.StatusTooManyRequests, -time.Second) // already over
+	for range 3 {
+		if resp, _ := a.do(t, http.MethodGet, "/users/PBOT001", ""); resp.StatusCode != http.StatusServiceUnavailable {
+			t.Fatalf("during the outage: %d, want 503 every time", resp.StatusCode)
+		}
+	}
+	if resp, _ := a.do(t, http.MethodGet, "/oncalls", ""); resp.StatusCode != http.StatusOK {
+		t.Errorf("after the outage: %d, want 200", resp.StatusCode)
+	}
+}
+
 func TestFailNextDropsConnection(t *testing.T) {
 	a := newAPI(t)
 	a.pd.FailNext("/users/PBOT001", 0, 1)

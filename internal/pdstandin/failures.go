@@ -4,6 +4,7 @@ import (
 	"net/http"
 	"strconv"
 	"strings"
+	"time"
 )
 
 // failure is one injected answer.
@@ -22,6 +23,21 @@ func (s *Server) FailNext(path string, status int, n int) {
 	for range n {
 		s.failures[path] = append(s.failures[path], failure{status: status})
 	}
+}
+
+// FailFor makes every request to path answer status until d has passed, as during an outage
+// or a rate-limit storm. Queued FailNext failures are used first.
+func (s *Server) FailFor(path string, status int, d time.Duration) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.outages = append(s.outages, outage{path: path, failure: failure{status: status}, until: time.Now().Add(d)})
+}
+
+// outage is a failure answered to every matching request until a moment.
+type outage struct {
+	path string
+	failure
+	until time.Time
 }
 
 // injectFailures answers with an injected failure when one is queued for the request's path.
@@ -45,6 +61,11 @@ func (s *Server) takeFailure(path string) (failure, bool) {
 		}
 		s.failures[key] = queue[1:]
 		return queue[0], true
+	}
+	for _, o := range s.outages {
+		if time.Now().Before(o.until) && matchPath(o.path, path) {
+			return o.failure, true
+		}
 	}
 	return failure{}, false
 }

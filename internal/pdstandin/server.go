@@ -42,6 +42,7 @@ type Server struct {
 	userOrder []string
 	oncalls   map[string]map[int][]string // escalation policy → level → user ids
 	failures  map[string][]failure
+	outages   []outage
 	subs      []*subscription
 	deliv     []Delivery
 	pending   int

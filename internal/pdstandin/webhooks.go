@@ -53,6 +53,26 @@ func (s *Server) Subscribe(url, secret string) string {
 	return sub.id
 }
 
+// TriggeredWebhook returns the signed incident.triggered delivery PagerDuty would send for a
+// stored incident (AddIncident), without sending it: load tools post it themselves, at their
+// own pace and concurrency, and time each answer.
+func (s *Server) TriggeredWebhook(incidentID, secret string) ([]byte, http.Header, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	st, ok := s.incidents[incidentID]
+	if !ok {
+		return nil, nil, fmt.Errorf("pdstandin: no incident %q", incidentID)
+	}
+	env := s.newEventLocked("incident.triggered", s.integrationAgent(st), s.incidentData(st))
+	body, err := json.Marshal(env)
+	if err != nil {
+		return nil, nil, fmt.Errorf("pdstandin: encode webhook: %w", err)
+	}
+	h := s.webhookHeader(&subscription{id: "PLOADTS", secret: []byte(secret)}, body)
+	h.Set("X-Webhook-Id", uuid())
+	return body, h, nil
+}
+
 // emitLocked queues an event for every subscription.
 func (s *Server) emitLocked(eventType string, agent *refJSON, data any) {
 	if len(s.subs) == 0 {

@@ -211,3 +211,24 @@ func TestWebhookEnvelopeShape(t *testing.T) {
 		}
 	}
 }
+
+// TestTriggeredWebhook checks the delivery load tools send themselves: signed with the given
+// secret and decoding to the stored incident's trigger.
+func TestTriggeredWebhook(t *testing.T) {
+	a := newAPI(t)
+	id := a.seed(t, 1)
+	body, hdr, err := a.pd.TriggeredWebhook(id, secret)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !pagerduty.VerifySignature(hdr.Get("X-PagerDuty-Signature"), body, [][]byte{[]byte(secret)}) || hdr.Get("X-Webhook-Id") == "" {
+		t.Fatalf("headers %v do not sign the body", hdr)
+	}
+	ev, err := pagerduty.DecodeWebhook(body)
+	if err != nil || ev.Type != incident.TypeTriggered || ev.Incident.ID != id {
+		t.Fatalf("decoded %+v, %v; want a trigger of %s", ev, err, id)
+	}
+	if _, _, err := a.pd.TriggeredWebhook("PNOSUCH", secret); err == nil {
+		t.Error("a webhook for an unknown incident was built")
+	}
+}

@@ -23,6 +23,7 @@ type Process struct {
 	bin      string
 	port     int
 	storeDir string
+	args     []string // beyond the client port and store: a config file for cluster nodes
 	cmd      *exec.Cmd
 	exited   chan struct{}
 }
@@ -30,14 +31,15 @@ type Process struct {
 // StartProcess runs nats-server with JetStream on 127.0.0.1 and stops it when the test ends.
 func StartProcess(tb testing.TB) *Process {
 	tb.Helper()
-	p := &Process{tb: tb, bin: processBinary(tb), storeDir: tb.TempDir()}
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		tb.Fatal(err)
-	}
-	p.port = l.Addr().(*net.TCPAddr).Port
-	l.Close()
+	p := newProcess(tb, freePorts(tb, 1)[0])
 	p.start()
+	return p
+}
+
+// newProcess prepares a server on port whose process is killed, by its own PID, when the
+// test ends.
+func newProcess(tb testing.TB, port int, args ...string) *Process {
+	p := &Process{tb: tb, bin: processBinary(tb), port: port, storeDir: tb.TempDir(), args: args}
 	tb.Cleanup(func() {
 		if p.cmd != nil {
 			p.cmd.Process.Kill()
@@ -63,7 +65,8 @@ func (p *Process) Restart() { p.tb.Helper(); p.start() }
 
 func (p *Process) start() {
 	p.tb.Helper()
-	cmd := exec.Command(p.bin, "-js", "-a", "127.0.0.1", "-p", strconv.Itoa(p.port), "-sd", p.storeDir)
+	args := append([]string{"-js", "-a", "127.0.0.1", "-p", strconv.Itoa(p.port), "-sd", p.storeDir}, p.args...)
+	cmd := exec.Command(p.bin, args...)
 	if err := cmd.Start(); err != nil {
 		p.tb.Fatalf("natsserver: start %s: %v", p.bin, err)
 	}

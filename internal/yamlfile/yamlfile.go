@@ -107,7 +107,7 @@ func Decode(file string, data []byte, v any) (*Doc, error) {
 	doc := &Doc{File: file, pos: map[string]*yaml.Node{}}
 	var root yaml.Node
 	if err := yaml.Unmarshal(data, &root); err != nil {
-		return nil, convert(file, err, doc)
+		return nil, convert(file, err, doc, data)
 	}
 	if root.Kind == 0 {
 		return nil, List{Errorf(Pos{File: file, Line: 1, Col: 1}, "empty document")}.Err()
@@ -118,7 +118,7 @@ func Decode(file string, data []byte, v any) (*Doc, error) {
 	dec := yaml.NewDecoder(bytes.NewReader(data))
 	dec.KnownFields(true)
 	if err := dec.Decode(v); err != nil && !errors.Is(err, io.EOF) {
-		return doc, convert(file, err, doc)
+		return doc, convert(file, err, doc, data)
 	}
 	return doc, nil
 }
@@ -161,7 +161,7 @@ var (
 
 // convert rewrites yaml.v3's errors ("yaml: unmarshal errors:\n  line 3: field x not found in
 // type foo") into one Error per problem, in words an SRE can act on.
-func convert(file string, err error, doc *Doc) error {
+func convert(file string, err error, doc *Doc, data []byte) error {
 	var te *yaml.TypeError
 	var msgs []string
 	if errors.As(err, &te) {
@@ -182,10 +182,37 @@ func convert(file string, err error, doc *Doc) error {
 		} else if sm := cannotRe.FindStringSubmatch(m); sm != nil {
 			m = fmt.Sprintf("expected %s, found %s %q", goTypeWord(sm[3]), sm[1], sm[2])
 			pos.Col = doc.valueColumn(pos.Line, sm[2])
+		} else if m == "mapping values are not allowed in this context" {
+			pos.Col = secondColon(line(data, pos.Line))
+			m = `a value holding ": " must be quoted or written as a block scalar ` +
+				`(key: >- and the text indented on the next lines); YAML read it as another key`
 		}
 		list = append(list, &Error{Pos: pos, Msg: m})
 	}
 	return list.Err()
+}
+
+// line returns the 1-based line n of data, or "".
+func line(data []byte, n int) string {
+	lines := strings.Split(string(data), "\n")
+	if n < 1 || n > len(lines) {
+		return ""
+	}
+	return lines[n-1]
+}
+
+// secondColon is the 1-based column of the ": " after the line's key: where YAML saw a second
+// mapping value. 0 when there is none.
+func secondColon(s string) int {
+	first := strings.Index(s, ": ")
+	if first < 0 {
+		return 0
+	}
+	rest := strings.Index(s[first+2:]+" ", ": ")
+	if rest < 0 {
+		return 0
+	}
+	return first + 2 + rest + 1
 }
 
 // keyColumn finds the column of the key named name on line, for unknown-key errors.

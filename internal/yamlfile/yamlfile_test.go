@@ -26,6 +26,8 @@ func TestDecodeErrorsCarryFileLineColumn(t *testing.T) {
 		{"bad duration", "wait: soon\n", `f.yaml:1:7: expected a duration such as 30s or 5m`},
 		{"syntax", "name: [a\n", `f.yaml`},
 		{"empty", "", `f.yaml:1:1: empty document`},
+		{"colon in a plain value", "name: a\nitems:\n  - host: echo status: ok\n",
+			`f.yaml:3:22: a value holding ": " must be quoted or written as a block scalar`},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -262,7 +262,7 @@ func TestApprovalEndToEnd(t *testing.T) {
 		want              string
 	}{
 		{"a user who is not on call", "PAPP002", "fix", func(t testing.TB, id, code string) { ab.noteAs(id, "PNOTON1", "/alaya approve "+code) },
-			"neither assigned to the incident nor on call"},
+			"Sam Bystander is not on call"},
 		{"a wrong code", "PAPP003", "fix", func(t testing.TB, id, code string) { ab.noteAs(id, "PONCALL", "/alaya approve 23456A") },
 			"no approval with code 23456A"},
 		{"after the incident was resolved", "PAPP004", "fix", func(t testing.TB, id, code string) {

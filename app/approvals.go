@@ -31,6 +31,22 @@ func (d directory) UserByEmail(ctx context.Context, email string) (approval.User
 	return approvalUser(p), err
 }
 
+func (d directory) TeamsNamed(ctx context.Context, name string) ([]string, error) {
+	return d.pd.TeamsNamed(ctx, name)
+}
+
+// onCall adapts the PagerDuty client to approval.OnCall.
+type onCall struct{ pd *pagerduty.Client }
+
+func (o onCall) OnCalls(ctx context.Context, ep string) ([]approval.OnDuty, error) {
+	got, err := o.pd.OnCalls(ctx, ep)
+	out := make([]approval.OnDuty, len(got))
+	for i, g := range got {
+		out[i] = approval.OnDuty{UserID: g.UserID, Level: g.Level}
+	}
+	return out, err
+}
+
 func approvalUser(p pagerduty.Person) approval.User {
 	return approval.User{ID: p.Ref.ID, Name: p.Ref.Summary, Email: p.Email, Teams: p.Teams}
 }
@@ -44,19 +60,23 @@ func approvalStore(ctx context.Context, q *queue.Queue) (*approval.Store, error)
 	return approval.NewStore(kv, nil), nil
 }
 
-// approvalPolicy is the policy over PagerDuty: on call now, assignees, named users. Alaya's
-// own user is looked up once so that its notes are never taken as commands; if PagerDuty
-// cannot say now, the notes still never parse (they list both verbs), so the worker starts.
-func approvalPolicy(ctx context.Context, pd *pagerduty.Client, log *slog.Logger) *approval.Policy {
-	p := &approval.Policy{OnCall: pd, Dir: directory{pd}}
-	ctx, cancel := context.WithTimeout(ctx, 10*time.Second)
-	defer cancel()
-	id, err := pd.FromUserID(ctx)
-	if err != nil {
-		log.Warn("alaya's own PagerDuty user not found; its notes are recognised by content only", "err", err)
+// approvalPolicy is the policy over PagerDuty: on call now, at the configured levels, or a
+// runbook's named approvers. Alaya's own user is looked up when first needed and again until
+// PagerDuty answers, so a PagerDuty outage at start does not leave its notes unrecognised.
+func approvalPolicy(cfg *config.Config, pd *pagerduty.Client, log *slog.Logger) *approval.Policy {
+	return &approval.Policy{
+		OnCall: onCall{pd}, Dir: directory{pd},
+		MaxLevel: cfg.Approvals.OnCallLevels, Assignees: cfg.Approvals.AssigneesMayApprove,
+		Self: func(ctx context.Context, userID string) bool {
+			ctx, cancel := context.WithTimeout(ctx, 10*time.Second)
+			defer cancel()
+			id, err := pd.FromUserID(ctx)
+			if err != nil {
+				log.Warn("alaya's own PagerDuty user not found yet; will ask again", "err", err)
+			}
+			return id != "" && id == userID
+		},
 	}
-	p.SelfUserID = id
-	return p
 }
 
 // pageURL returns the approval-page link maker for notes, or nil when there is no key to sign
@@ -91,7 +111,9 @@ func gates(ctx context.Context, cfg *config.Config, q *queue.Queue, pd *pagerdut
 	if err != nil {
 		return nil, fmt.Errorf("worker: %w", err)
 	}
-	return &remediate.Gates{Store: store, Policy: approvalPolicy(ctx, pd, log), Incidents: pd, PageURL: pageURL(cfg)}, nil
+	key, _ := linkKey(cfg)
+	return &remediate.Gates{Store: store, Policy: approvalPolicy(cfg, pd, log), Incidents: pd, Notes: pd,
+		PageKey: key, PageURL: pageURL(cfg)}, nil
 }
 
 // approvalPage is the receiver's approval page. Decisions on the page need a trusted proxy
@@ -110,7 +132,7 @@ func (r *Receiver) approvalPage(ctx context.Context) error {
 		Publisher: r.queue, Logger: r.log}
 	var policy *approval.Policy
 	if r.pd != nil {
-		policy = approvalPolicy(ctx, r.pd, r.log)
+		policy = approvalPolicy(r.cfg, r.pd, r.log)
 		pcfg.Incidents = r.pd
 	}
 	r.page = page.Handler(store, policy, pcfg)

@@ -24,7 +24,11 @@ func (s *Store) Decide(ctx context.Context, incident, code string, d Decision) (
 		return nil, fmt.Errorf("decide approval: %q is not a decision", d.State)
 	}
 	if d.At.IsZero() {
-		d.At = s.now()
+		now, err := s.Now(ctx)
+		if err != nil {
+			return nil, err
+		}
+		d.At = now
 	}
 	for range maxCASAttempts {
 		r, rev, err := s.Get(ctx, incident, code)
@@ -79,6 +83,57 @@ func apply(r *Request, d Decision) {
 	r.DecidedByName = d.ByName
 	r.DecidedAt = d.At
 	r.Reason = d.Reason
+	if d.State == StateApproved {
+		r.StartBy = d.At.Add(DefaultStartDeadline)
+	}
+}
+
+// Settle marks an approved gate as done with: its run started (lapse == ""), or the approval
+// lapsed before the run started (lapse says why; the gate becomes cancelled). Of two callers
+// exactly one settles a gate; the other gets ErrNotPending.
+func (s *Store) Settle(ctx context.Context, incident, code, lapse string) (*Request, error) {
+	for range maxCASAttempts {
+		r, rev, err := s.Get(ctx, incident, code)
+		if err != nil {
+			return nil, err
+		}
+		if r.State != StateApproved || r.Settled {
+			return r, refuse(ErrNotPending, r, "%s", describeDecision(r))
+		}
+		r.Settled = true
+		if lapse != "" {
+			r.State, r.Reason = StateCancelled, lapse
+		}
+		err = s.update(ctx, r, rev)
+		if errors.Is(err, jetstream.ErrKeyRevisionMismatch) {
+			continue
+		}
+		if err != nil {
+			return nil, err
+		}
+		return r, nil
+	}
+	return nil, fmt.Errorf("settle approval %s: revision kept changing", code)
+}
+
+// Unsettled returns the approved gates whose run has not been seen starting: on the
+// incident (incident != "") or everywhere.
+func (s *Store) Unsettled(ctx context.Context, incident string) ([]*Request, error) {
+	filter := ">"
+	if incident != "" {
+		filter = incidentPrefix(incident) + ".*"
+	}
+	entries, err := s.scan(ctx, filter)
+	if err != nil {
+		return nil, err
+	}
+	var out []*Request
+	for _, e := range entries {
+		if e.req.State == StateApproved && !e.req.Settled {
+			out = append(out, e.req)
+		}
+	}
+	return out, nil
 }
 
 func (s *Store) update(ctx context.Context, r *Request, rev uint64) error {
@@ -129,7 +184,10 @@ func (s *Store) ExpireDue(ctx context.Context) ([]*Request, error) {
 	if err != nil {
 		return nil, err
 	}
-	now := s.now()
+	now, err := s.Now(ctx)
+	if err != nil {
+		return nil, err
+	}
 	var due []*Request
 	for _, e := range entries {
 		if e.req.State == StatePending && e.req.Expired(now) {

@@ -7,9 +7,15 @@ import (
 	"github.com/alaya-sre/alaya/incident"
 )
 
-// OnCall answers who is on call now. The pagerduty package's client implements it.
+// OnDuty is one person on call now at one level of an escalation policy.
+type OnDuty struct {
+	UserID string
+	Level  int
+}
+
+// OnCall answers who is on call now. An adapter over the pagerduty client implements it.
 type OnCall interface {
-	OnCallUserIDs(ctx context.Context, escalationPolicyID string) ([]string, error)
+	OnCalls(ctx context.Context, escalationPolicyID string) ([]OnDuty, error)
 }
 
 // User is what the policy needs to know about a person to match a runbook's named approvers.
@@ -27,14 +33,17 @@ func (u User) Ref() incident.Ref {
 	if name == "" {
 		name = u.Email
 	}
-	return incident.Ref{ID: u.ID, Type: "user_reference", Summary: name}
+	return incident.Ref{ID: u.ID, Type: incident.AuthorUser, Summary: name}
 }
 
-// Directory looks people up: by id to match a runbook's emails and teams, by email to turn the
-// approval page's proxy identity into a user. An adapter over the pagerduty client.
+// Directory looks people and teams up: by id to check a runbook's named approvers, by email
+// to turn the approval page's proxy identity into a user, and team names to the one team id
+// they must stand for. An adapter over the pagerduty client.
 type Directory interface {
 	User(ctx context.Context, id string) (User, error)
 	UserByEmail(ctx context.Context, email string) (User, error)
+	// TeamsNamed returns the ids of the teams whose name is exactly name.
+	TeamsNamed(ctx context.Context, name string) ([]string, error)
 }
 
 // Policy decides whether a decision is accepted. It holds no state: everything it checks is
@@ -42,41 +51,45 @@ type Directory interface {
 // have changed since the gate was posted.
 type Policy struct {
 	OnCall OnCall
-	// Dir is needed only for runbooks that name approvers by email or team, and by the page.
+	// Dir is needed for runbooks that name approvers, and by the page.
 	Dir Directory
-	// SelfUserID is the PagerDuty user Alaya writes notes as; its notes are never commands.
-	SelfUserID string
+	// MaxLevel is the deepest escalation level whose on-call may approve; 0 means 1: the
+	// people paged first, not whoever a long policy happens to reach.
+	MaxLevel int
+	// Assignees lets an assignee approve without being on call. Off by default: anyone can
+	// assign an incident to themselves.
+	Assignees bool
+	// Self reports whether a user id is Alaya's own; its notes are never commands.
+	Self func(ctx context.Context, userID string) bool
 }
 
-// Check verifies everything before a decision on r by author is accepted, in this order:
-// the author is not Alaya itself (ErrSelf: ignore silently), r is a pending gate of inc
-// (ErrNotPending / ErrAlreadyDecided), inc is not resolved (ErrResolved), the gate has not
-// expired at now (ErrExpired), the plan as recomputed now still has r's hash (ErrPlanChanged),
-// and the author is allowed (ErrNotAllowed). The cheap checks come first so that a refusal
-// costs no API call. Refusals are *Refusal with a Detail fit for the note; any other error is
-// an infrastructure failure (an on-call lookup that failed) to retry.
+// Check verifies everything before a decision on r by author is accepted, authorization
+// first: the author is Alaya itself (ErrSelf: ignore silently); there is no such gate on
+// this incident (ErrNotPending); the author is not a person, the incident's escalation
+// policy changed since the gate, or the author is not allowed (ErrNotAllowed); and only
+// then the gate's state: already decided (ErrAlreadyDecided), incident resolved
+// (ErrResolved), expired at now (ErrExpired), plan changed (ErrPlanChanged). Someone who may
+// not decide learns nothing about the gate. Refusals are *Refusal with a Detail fit for the
+// note; any other error is an infrastructure failure (an on-call lookup that failed) to retry.
 //
 // inc must be fresh from the API: PagerDuty's incident.annotated webhook carries neither the
 // status nor the assignees.
 func (p *Policy) Check(ctx context.Context, r *Request, author incident.Ref, inc *incident.Incident, currentPlanHash string, now time.Time) error {
-	if p.IsSelf(author) {
-		return refuse(ErrSelf, r, "")
-	}
-	if err := checkGate(r, inc, currentPlanHash, now); err != nil {
+	if err := p.Authorize(ctx, r, author, inc); err != nil {
 		return err
 	}
-	return p.allowed(ctx, r, author, inc)
+	return CheckGate(r, inc, currentPlanHash, now)
 }
 
 // IsSelf reports whether author is Alaya's own user.
-func (p *Policy) IsSelf(author incident.Ref) bool {
-	return p.SelfUserID != "" && author.ID == p.SelfUserID
+func (p *Policy) IsSelf(ctx context.Context, author incident.Ref) bool {
+	return p.Self != nil && author.ID != "" && p.Self(ctx, author.ID)
 }
 
-func checkGate(r *Request, inc *incident.Incident, currentPlanHash string, now time.Time) error {
+// CheckGate checks the gate's own state for a decision that was authorized: pending, the
+// incident open, not expired at now, and the plan still the one that was hashed.
+func CheckGate(r *Request, inc *incident.Incident, currentPlanHash string, now time.Time) error {
 	switch {
-	case r == nil || inc == nil || r.Incident != inc.ID:
-		return refuse(ErrNotPending, r, "no pending approval with this code on this incident")
 	case r.State.Final():
 		return refuse(ErrAlreadyDecided, r, "%s", describeDecision(r))
 	case !inc.Open():
@@ -96,7 +109,8 @@ func orNone(s string) string {
 	return s
 }
 
-func name(author incident.Ref) string {
+// Name is how a decision names its author: the name PagerDuty gave, else the id.
+func Name(author incident.Ref) string {
 	if author.Summary != "" {
 		return author.Summary
 	}

@@ -24,12 +24,17 @@ func (s State) Final() bool { return s != StatePending }
 // DefaultExpiry is how long a gate waits for a decision when the runbook does not say.
 const DefaultExpiry = 30 * time.Minute
 
+// DefaultStartDeadline is how long an approved gate may wait for its run to start executing.
+// An approval is for the situation the approver saw; a run that starts an hour later (a
+// worker died, the queue was away) acts on a situation nobody approved.
+const DefaultStartDeadline = 10 * time.Minute
+
 // Approvers narrows who may decide a gate. Empty means the default policy: whoever is on call
-// for the incident's escalation policy, or is assigned to the incident.
+// now, at level 1, for the escalation policy recorded at the gate.
 type Approvers struct {
-	// Users are PagerDuty user ids or email addresses.
+	// Users are PagerDuty user ids (or an email, standing for the one user that has it).
 	Users []string `json:"users,omitempty"`
-	// Teams are PagerDuty team ids or names.
+	// Teams are PagerDuty team ids (or a name, standing for the one team that bears it).
 	Teams []string `json:"teams,omitempty"`
 }
 
@@ -81,6 +86,12 @@ type Request struct {
 	DecidedByName string    `json:"decided_by_name,omitempty"`
 	DecidedAt     time.Time `json:"decided_at,omitzero"`
 	Reason        string    `json:"reason,omitempty"`
+	// StartBy is when an approved gate's run must have started executing; past it the
+	// approval lapses (DefaultStartDeadline after the decision).
+	StartBy time.Time `json:"start_by,omitzero"`
+	// Settled is set once nothing is left to do for an approved gate: its run started, or
+	// the approval lapsed. The sweeper looks only at approved gates not settled.
+	Settled bool `json:"settled,omitempty"`
 
 	Resume        ResumePoint `json:"resume"`
 	PlanText      string      `json:"plan_text"`

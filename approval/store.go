@@ -17,16 +17,36 @@ import (
 // Update against the revision that was read.
 type Store struct {
 	kv  jetstream.KeyValue
-	now func() time.Time
+	now func() time.Time // nil: the server's clock
 }
 
 // NewStore wraps a bucket (the queue package creates "alaya_approvals"). now is the clock
-// used for creation, decisions and expiry; nil means time.Now.
+// used for creation, decisions and expiry; nil means the NATS server's clock (see Now), so
+// that workers whose clocks disagree still agree on when a gate expires.
 func NewStore(kv jetstream.KeyValue, now func() time.Time) *Store {
-	if now == nil {
-		now = time.Now
-	}
 	return &Store{kv: kv, now: now}
+}
+
+// clockKey is written to learn the server's time. It has no dot, so it can never be an
+// "<incident>.<code>" key.
+const clockKey = "clock"
+
+// Now is the time every worker agrees on: the timestamp the NATS server gives a write to the
+// bucket (or the injected clock in tests). Expiry and start deadlines compare only this time,
+// never a worker's own clock.
+func (s *Store) Now(ctx context.Context) (time.Time, error) {
+	if s.now != nil {
+		return s.now(), nil
+	}
+	rev, err := s.kv.Put(ctx, clockKey, nil)
+	if err != nil {
+		return time.Time{}, fmt.Errorf("approval clock: %w", err)
+	}
+	e, err := s.kv.GetRevision(ctx, clockKey, rev)
+	if err != nil {
+		return time.Time{}, fmt.Errorf("approval clock: %w", err)
+	}
+	return e.Created().UTC(), nil
 }
 
 // maxCodeAttempts bounds Create's retries on a code collision, which at 31^6 codes per
@@ -40,7 +60,9 @@ func (s *Store) Create(ctx context.Context, r *Request) error {
 	if r.Incident == "" {
 		return errors.New("create approval: empty incident")
 	}
-	s.fillDefaults(r)
+	if err := s.fillDefaults(ctx, r); err != nil {
+		return err
+	}
 	chosen := r.Code != ""
 	for range maxCodeAttempts {
 		if !chosen {
@@ -58,14 +80,19 @@ func (s *Store) Create(ctx context.Context, r *Request) error {
 	return fmt.Errorf("create approval: %w after %d attempts", ErrExists, maxCodeAttempts)
 }
 
-func (s *Store) fillDefaults(r *Request) {
+func (s *Store) fillDefaults(ctx context.Context, r *Request) error {
 	if r.Created.IsZero() {
-		r.Created = s.now()
+		now, err := s.Now(ctx)
+		if err != nil {
+			return fmt.Errorf("create approval: %w", err)
+		}
+		r.Created = now
 	}
 	if r.Expires.IsZero() {
 		r.Expires = r.Created.Add(DefaultExpiry)
 	}
 	r.State = StatePending
+	return nil
 }
 
 func (s *Store) create(ctx context.Context, r *Request) error {
@@ -148,6 +175,9 @@ func (s *Store) scan(ctx context.Context, filter string) ([]entry, error) {
 			}
 			if e == nil {
 				return out, nil
+			}
+			if e.Key() == clockKey {
+				continue
 			}
 			r, err := decode(e.Value())
 			if err != nil {

@@ -24,6 +24,7 @@ type Config struct {
 	Evidence  Evidence  `yaml:"evidence"`
 	Safety    Safety    `yaml:"safety"`
 	ELBv2     ELBv2     `yaml:"elbv2"`
+	Approvals Approvals `yaml:"approvals"`
 
 	file string
 }
@@ -110,6 +111,14 @@ type Safety struct {
 	ActionWindow   time.Duration `yaml:"action_window"`
 }
 
+// Approvals widens who may approve a gate whose runbook names no approvers. The default is
+// the narrowest: a person on call now, at escalation level 1, for the escalation policy the
+// incident had when the gate was posted.
+type Approvals struct {
+	OnCallLevels        int  `yaml:"on_call_levels"`        // levels 1..N of the escalation policy count (1)
+	AssigneesMayApprove bool `yaml:"assignees_may_approve"` // an assignee who is not on call may approve (false)
+}
+
 // File is the path the config was loaded from ("" for defaults).
 func (c *Config) File() string { return c.file }
 
@@ -177,6 +186,7 @@ func (c *Config) defaults() {
 	setDefault(&c.Safety.MaxActions, 30)
 	setDefault(&c.Safety.ActionWindow, time.Hour)
 	setDefault(&c.Evidence.Region, "us-east-1")
+	setDefault(&c.Approvals.OnCallLevels, 1)
 }
 
 func setDefault[T comparable](p *T, v T) {

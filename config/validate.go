@@ -47,6 +47,9 @@ func (c *Config) validate(doc *yamlfile.Doc) error {
 	if c.Evidence.Bucket == "" && c.Evidence.Dir == "" {
 		errs.Add(at("evidence"), "evidence: set bucket (S3) or dir (local directory)")
 	}
+	if c.Approvals.OnCallLevels < 1 {
+		errs.Add(at("approvals.on_call_levels"), "approvals.on_call_levels must be at least 1")
+	}
 	if c.Worker.Concurrency < 1 {
 		errs.Add(at("worker.concurrency"), "worker.concurrency must be at least 1")
 	}

@@ -83,6 +83,12 @@ type Note struct {
 	ID      string `json:"id"`
 	Content string `json:"content"`
 	Author  Ref    `json:"author"`
+	// Trimmed is set when the webhook carried only the start of the content; the whole note
+	// is read from the API.
+	Trimmed bool `json:"trimmed,omitempty"`
+	// Signature is set on decisions from the approval page: the receiver's HMAC over the
+	// decision, so that a worker believes only decisions the page made (see approval.SignPageNote).
+	Signature string `json:"signature,omitempty"`
 }
 
 // Open reports whether the incident still needs attention.

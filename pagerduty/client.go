@@ -58,9 +58,6 @@ type Config struct {
 	// MaxRateWait caps how long a 429's ratelimit-reset is honoured. 0 means
 	// DefaultMaxRateWait.
 	MaxRateWait time.Duration
-	// OnCallMaxLevel limits OnCallUserIDs to escalation levels 1..OnCallMaxLevel; 0 means
-	// every level of the policy.
-	OnCallMaxLevel int
 	// HTTPClient is copied and its Transport wrapped with the retry policy; nil means a
 	// client with http.DefaultTransport. A Timeout on it bounds a call including its retries.
 	HTTPClient *http.Client
@@ -68,12 +65,11 @@ type Config struct {
 
 // Client calls the PagerDuty REST API for Alaya. It is safe for concurrent use.
 type Client struct {
-	pd     *pd.Client
-	from   string
-	token  string
-	maxLvl int
-	log    *slog.Logger
-	rt     *retryTransport
+	pd    *pd.Client
+	from  string
+	token string
+	log   *slog.Logger
+	rt    *retryTransport
 
 	mu         sync.Mutex
 	fromUserID string
@@ -101,7 +97,7 @@ func New(cfg Config, logger *slog.Logger) (*Client, error) {
 	c := pd.NewClient(cfg.Token, pd.WithAPIEndpoint(base))
 	c.HTTPClient = hc
 	rt.redact = tokenRedactor(cfg.Token)
-	return &Client{pd: c, from: cfg.From, token: cfg.Token, maxLvl: cfg.OnCallMaxLevel, log: logger, rt: rt}, nil
+	return &Client{pd: c, from: cfg.From, token: cfg.Token, log: logger, rt: rt}, nil
 }
 
 // validate checks the required fields and returns the API base URL without a trailing slash.
@@ -120,9 +116,6 @@ func (cfg Config) validate() (string, error) {
 	u, err := url.Parse(base)
 	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" || u.User != nil {
 		errs = append(errs, errors.New("api url must be an absolute http(s) URL without credentials"))
-	}
-	if cfg.OnCallMaxLevel < 0 {
-		errs = append(errs, errors.New("on-call max level must not be negative"))
 	}
 	if err := errors.Join(errs...); err != nil {
 		return "", fmt.Errorf("pagerduty: config: %w", err)

@@ -21,7 +21,6 @@ func TestNewValidates(t *testing.T) {
 		{"no from", pagerduty.Config{Token: "t"}, "from must be the email"},
 		{"relative url", pagerduty.Config{Token: "t", From: "a@b.c", APIURL: "api.pagerduty.com"}, "absolute http(s) URL"},
 		{"credentials in url", pagerduty.Config{Token: "t", From: "a@b.c", APIURL: "https://u:p@api.pagerduty.com"}, "without credentials"},
-		{"negative level", pagerduty.Config{Token: "t", From: "a@b.c", OnCallMaxLevel: -1}, "must not be negative"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

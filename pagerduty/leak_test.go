@@ -70,7 +70,7 @@ func TestTokenNeverLeaks(t *testing.T) {
 func failingOnCall(status int) func(t *testing.T, f *fixture) error {
 	return func(t *testing.T, f *fixture) error {
 		f.pd.FailNext("*", status, 10)
-		_, err := f.client.OnCallUserIDs(testContext(t), "PEP0001")
+		_, err := f.client.OnCalls(testContext(t), "PEP0001")
 		return err
 	}
 }

@@ -102,28 +102,26 @@ func TestAlertsFollowsPagination(t *testing.T) {
 	}
 }
 
-func TestOnCallUserIDs(t *testing.T) {
+func TestOnCalls(t *testing.T) {
 	tests := []struct {
-		name     string
-		maxLevel int
-		policy   string
-		want     []string
+		name   string
+		policy string
+		want   []pagerduty.OnCall
 	}{
-		{"every level, each user once", 0, "PEP0001", []string{"PUSER01", "PUSER02", "PUSER03"}},
-		{"first level only", 1, "PEP0001", []string{"PUSER01", "PUSER02"}},
-		{"other policy", 0, "PEP0002", []string{"PUSER09"}},
-		{"nobody on call", 0, "PEP0404", nil},
+		{"each user once, at the lowest level", "PEP0001", []pagerduty.OnCall{{"PUSER01", 1}, {"PUSER02", 1}, {"PUSER03", 2}}},
+		{"other policy", "PEP0002", []pagerduty.OnCall{{"PUSER09", 1}}},
+		{"nobody on call", "PEP0404", nil},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			f := newFixture(t, func(c *pagerduty.Config) { c.OnCallMaxLevel = tt.maxLevel })
+			f := newFixture(t)
 			f.pd.SetOnCall("PEP0001", "PUSER01", "PUSER02")
 			f.pd.SetOnCallLevel("PEP0001", 2, "PUSER03", "PUSER01")
 			f.pd.SetOnCall("PEP0002", "PUSER09")
 
-			got, err := f.client.OnCallUserIDs(testContext(t), tt.policy)
+			got, err := f.client.OnCalls(testContext(t), tt.policy)
 			if err != nil {
-				t.Fatalf("OnCallUserIDs: %v", err)
+				t.Fatalf("OnCalls: %v", err)
 			}
 			if !slices.Equal(got, tt.want) {
 				t.Errorf("on call = %v, want %v", got, tt.want)
@@ -132,16 +130,16 @@ func TestOnCallUserIDs(t *testing.T) {
 	}
 }
 
-func TestOnCallUserIDsPaginates(t *testing.T) {
+func TestOnCallsPaginates(t *testing.T) {
 	f := newFixture(t)
 	var ids []string
 	for i := range 130 {
 		ids = append(ids, fmt.Sprintf("PU%05d", i))
 	}
 	f.pd.SetOnCall("PEP0001", ids...)
-	got, err := f.client.OnCallUserIDs(testContext(t), "PEP0001")
-	if err != nil || !slices.Equal(got, ids) {
-		t.Fatalf("got %d ids, err %v; want all 130", len(got), err)
+	got, err := f.client.OnCalls(testContext(t), "PEP0001")
+	if err != nil || len(got) != len(ids) || got[129].UserID != ids[129] {
+		t.Fatalf("got %d on-calls, err %v; want all 130", len(got), err)
 	}
 }
 

@@ -5,6 +5,8 @@ import (
 	"unicode/utf8"
 
 	pd "github.com/PagerDuty/go-pagerduty"
+
+	"github.com/alaya-sre/alaya/incident"
 )
 
 // MaxNoteLen is the most characters PagerDuty accepts in one incident note.
@@ -54,4 +56,28 @@ func Truncate(s string, n int) string {
 		i++
 	}
 	return s
+}
+
+// IncidentNotes lists the notes on the incident as PagerDuty has them, each with its author.
+// The approval path reads a note back here before it believes the webhook that announced it:
+// a webhook proves only that someone holds the signing secret, the API proves the note exists
+// and who wrote it. PagerDuty returns an incident's notes in one answer (no pagination).
+func (c *Client) IncidentNotes(ctx context.Context, incidentID string) ([]incident.Note, error) {
+	op := "list notes of incident " + incidentID
+	if err := checkID("incident", incidentID); err != nil {
+		return nil, c.classify(ctx, op, err, nil)
+	}
+	var notes []pd.IncidentNote
+	err := c.call(ctx, op, func(ctx context.Context) (err error) {
+		notes, err = c.pd.ListIncidentNotesWithContext(ctx, incidentID)
+		return err
+	})
+	if err != nil {
+		return nil, err
+	}
+	out := make([]incident.Note, 0, len(notes))
+	for _, n := range notes {
+		out = append(out, incident.Note{ID: n.ID, Content: n.Content, Author: toRef(n.User)})
+	}
+	return out, nil
 }

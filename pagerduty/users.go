@@ -3,6 +3,7 @@ package pagerduty
 import (
 	"context"
 	"fmt"
+	"slices"
 	"strings"
 
 	pd "github.com/PagerDuty/go-pagerduty"
@@ -10,15 +11,21 @@ import (
 	"github.com/alaya-sre/alaya/incident"
 )
 
-// OnCallUserIDs returns the ids of the users on call now for the escalation policy, at every
-// level or up to Config.OnCallMaxLevel, each once, in PagerDuty's order (by level). Approval
-// checks ask this at the moment of the decision, since on-call changes at hand-over.
-func (c *Client) OnCallUserIDs(ctx context.Context, escalationPolicyID string) ([]string, error) {
+// OnCall is one user on call now at one level of an escalation policy.
+type OnCall struct {
+	UserID string
+	Level  int
+}
+
+// OnCalls returns who is on call now for the escalation policy: each user once, at the lowest
+// level they hold, in PagerDuty's order (by level). The approval policy asks this at the moment
+// of a decision, since on-call changes at hand-over, and decides itself which levels count.
+func (c *Client) OnCalls(ctx context.Context, escalationPolicyID string) ([]OnCall, error) {
 	op := "list on-calls of escalation policy " + escalationPolicyID
 	if err := checkID("escalation policy", escalationPolicyID); err != nil {
 		return nil, c.classify(ctx, op, err, nil)
 	}
-	var ids []string
+	var out []OnCall
 	seen := map[string]bool{}
 	err := c.call(ctx, op, func(ctx context.Context) error {
 		return paginate(func(offset uint) (bool, error) {
@@ -29,18 +36,16 @@ func (c *Client) OnCallUserIDs(ctx context.Context, escalationPolicyID string) (
 				return false, err
 			}
 			for _, oc := range resp.OnCalls {
-				if c.maxLvl > 0 && int(oc.EscalationLevel) > c.maxLvl {
-					continue
-				}
 				if id := oc.User.ID; id != "" && !seen[id] {
 					seen[id] = true
-					ids = append(ids, id)
+					out = append(out, OnCall{UserID: id, Level: int(oc.EscalationLevel)})
 				}
 			}
 			return resp.More && len(resp.OnCalls) > 0, nil
 		})
 	})
-	return ids, err
+	slices.SortStableFunc(out, func(a, b OnCall) int { return a.Level - b.Level })
+	return out, err
 }
 
 // User returns a reference to the user (Summary is the name) and the user's email.
@@ -148,4 +153,28 @@ func (c *Client) UserByEmail(ctx context.Context, email string) (Person, error) 
 		return Person{}, err
 	}
 	return person(u), nil
+}
+
+// TeamsNamed returns the ids of the teams whose name is exactly name. PagerDuty's search
+// matches parts of names, ignoring case; a runbook that names a team must mean one team, so
+// only exact matches count and the caller refuses anything but one.
+func (c *Client) TeamsNamed(ctx context.Context, name string) ([]string, error) {
+	op := "find teams named " + name
+	var ids []string
+	err := c.call(ctx, op, func(ctx context.Context) error {
+		ids = nil
+		return paginate(func(offset uint) (bool, error) {
+			resp, err := c.pd.ListTeamsWithContext(ctx, pd.ListTeamOptions{Query: name, Limit: pageSize, Offset: offset})
+			if err != nil {
+				return false, err
+			}
+			for _, t := range resp.Teams {
+				if t.Name == name {
+					ids = append(ids, t.ID)
+				}
+			}
+			return resp.More && len(resp.Teams) > 0, nil
+		})
+	})
+	return ids, err
 }

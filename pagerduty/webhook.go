@@ -15,7 +15,7 @@ import (
 var ErrMalformed = errors.New("pagerduty: malformed webhook")
 
 // Source is the incident.Event.Source of everything decoded here.
-const Source = "pagerduty"
+const Source = incident.SourcePagerDuty
 
 // v3Envelope and the types below are the parts of PagerDuty's V3 webhook payload Alaya reads;
 // go-pagerduty has no types for it. Unknown fields are ignored, since PagerDuty adds fields
@@ -61,6 +61,7 @@ type v3Incident struct {
 type v3Note struct {
 	ID       string `json:"id"`
 	Content  string `json:"content"`
+	Trimmed  bool   `json:"trimmed"`
 	Incident *v3Ref `json:"incident"`
 }
 
@@ -107,7 +108,7 @@ func DecodeWebhook(body []byte) (*incident.Event, error) {
 	case "incident":
 		err = ev.Data.v3Incident.fill(out)
 	case "incident_note":
-		note := v3Note{ID: ev.Data.ID, Content: ev.Data.Content, Incident: ev.Data.Incident}
+		note := v3Note{ID: ev.Data.ID, Content: ev.Data.Content, Trimmed: ev.Data.Trimmed, Incident: ev.Data.Incident}
 		err = note.fill(out)
 	default:
 		return decodeWebhookByType(body)
@@ -124,6 +125,7 @@ type v3Data struct {
 	Type string `json:"type"`
 	v3Incident
 	Content  string `json:"content"`
+	Trimmed  bool   `json:"trimmed"`
 	Incident *v3Ref `json:"incident"`
 }
 
@@ -235,7 +237,7 @@ func (d *v3Note) fill(out *incident.Event) error {
 		return malformed("note data without incident.id")
 	}
 	out.Incident = incident.Incident{ID: d.Incident.ID, Title: d.Incident.Summary, HTMLURL: d.Incident.HTMLURL}
-	out.Note = &incident.Note{ID: d.ID, Content: d.Content, Author: out.Agent}
+	out.Note = &incident.Note{ID: d.ID, Content: d.Content, Author: out.Agent, Trimmed: d.Trimmed}
 	return nil
 }
 

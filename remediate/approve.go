@@ -6,105 +6,267 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"slices"
 	"time"
 
 	"github.com/alaya-sre/alaya/approval"
-	"github.com/alaya-sre/alaya/approval/page"
-	"github.com/alaya-sre/alaya/evidence"
 	"github.com/alaya-sre/alaya/incident"
 	"github.com/alaya-sre/alaya/ledger"
 )
 
-// onAnnotated takes a note (from PagerDuty, or the approval page's equivalent) through the
-// approval path. Notes that are not commands, and Alaya's own, are dropped before any API
-// call; every other outcome, refusals included, is written on the incident.
+// The approval flow: one note (from PagerDuty, or a decision from the approval page) goes
+// through these states, in this order, and nowhere else:
+//
+//	parse → verify → find the gate → authorize → bind → decide → start
+//
+//   - parse: a note that is not exactly one command, or that Alaya wrote, ends here silently;
+//   - verify: a webhook only announces a note. PagerDuty's API must have a note with that id
+//     on the incident, by the webhook's agent, and its content (not the webhook's, which may
+//     be trimmed) is the command. A page decision must carry the receiver's signature;
+//   - find the gate named by the code on this incident, and the run it parks (read once);
+//   - authorize the author against the incident as PagerDuty has it now, before anything about
+//     the gate's state is said (someone who may not decide learns nothing);
+//   - bind: the approval is for the gate the run waits at now, and for no other;
+//   - decide with compare-and-swap; a decision taken earlier is resumed or answered;
+//   - start: the run continues, if the approval is still within its start deadline.
+//
+// Every outcome but silence is written on the incident.
+
+// note is one decision attempt as it goes through the flow.
+type note struct {
+	ev     *incident.Event
+	cmd    approval.Command
+	author incident.Ref
+	inc    *incident.Incident // as PagerDuty has it now
+	req    *approval.Request
+	h      *ledger.Handle // the run's ledger, read once
+	now    time.Time
+}
+
+// onAnnotated runs the approval flow for one note.
 func (p *Pipeline) onAnnotated(ctx context.Context, ev *incident.Event) error {
-	if p.Gates == nil || ev.Note == nil || p.Gates.Policy.IsSelf(ev.Note.Author) {
+	if p.Gates == nil || ev.Note == nil {
 		return nil
 	}
-	if _, ok := approval.ParseCommand(ev.Note.Content); !ok {
+	n, ok := p.parse(ctx, ev)
+	if !ok {
 		return nil
 	}
-	inc, err := p.Gates.Incidents.Incident(ctx, ev.Incident.ID)
+	for _, step := range []func(context.Context, *note) error{p.verify, p.findGate, p.authorize, p.bind} {
+		if err := step(ctx, n); err != nil {
+			return p.answer(ctx, n, err)
+		}
+	}
+	return p.answer(ctx, n, p.decide(ctx, n))
+}
+
+// parse keeps only notes that carry one command and are not Alaya's own. A note PagerDuty
+// trimmed in the webhook is read in full in verify before it is parsed.
+func (p *Pipeline) parse(ctx context.Context, ev *incident.Event) (*note, bool) {
+	if p.Gates.Policy.IsSelf(ctx, ev.Note.Author) || p.Gates.Policy.IsSelf(ctx, ev.Agent) {
+		return nil, false
+	}
+	cmd, ok := approval.ParseCommand(ev.Note.Content)
+	if !ok && !ev.Note.Trimmed {
+		return nil, false
+	}
+	return &note{ev: ev, cmd: cmd, author: ev.Note.Author}, true
+}
+
+// errSilent ends the flow without a note: the verified note is not a command after all.
+var errSilent = errors.New("not a command")
+
+// verify believes a note only as far as its source can be checked.
+func (p *Pipeline) verify(ctx context.Context, n *note) error {
+	switch n.ev.Source {
+	case incident.SourceApprovalPage:
+		if !approval.VerifyPageNote(p.Gates.PageKey, n.ev) {
+			return refusal(approval.ErrNotAllowed, "the decision does not carry the approval page's signature")
+		}
+		return nil
+	case incident.SourcePagerDuty, "":
+		return p.readBack(ctx, n)
+	}
+	return refusal(approval.ErrNotAllowed, "decisions are taken only from PagerDuty notes and the approval page, not from %s", n.ev.Source)
+}
+
+// readBack finds the webhook's note among the incident's notes in PagerDuty and takes the
+// author and the content from there.
+func (p *Pipeline) readBack(ctx context.Context, n *note) error {
+	if p.Gates.Notes == nil {
+		return refusal(approval.ErrNotAllowed, "this worker cannot read notes back from PagerDuty")
+	}
+	notes, err := p.Gates.Notes.IncidentNotes(ctx, n.ev.Incident.ID)
 	if err != nil {
-		return classify(fmt.Errorf("approval: incident %s: %w", ev.Incident.ID, err))
+		return classify(fmt.Errorf("approval: read back notes of %s: %w", n.ev.Incident.ID, err))
 	}
-	req, cmd, err := approval.ApplyNote(ctx, p.Gates.Store, p.Gates.Policy, ev.Note, inc, p.planHash)
-	switch {
-	case errors.Is(err, approval.ErrNoCommand) || errors.Is(err, approval.ErrSelf):
+	i := slices.IndexFunc(notes, func(x incident.Note) bool { return x.ID != "" && x.ID == n.ev.Note.ID })
+	if i < 0 {
+		return refusal(approval.ErrNotAllowed, "PagerDuty has no such note (id %s) on this incident; a signed webhook alone is not an approval", orDash(n.ev.Note.ID))
+	}
+	got := notes[i]
+	if got.Author.ID != n.ev.Agent.ID || got.Author.ID != n.ev.Note.Author.ID {
+		return refusal(approval.ErrNotAllowed, "the note was written by %s, not by %s as the webhook says", approval.Name(got.Author), approval.Name(n.ev.Agent))
+	}
+	if p.Gates.Policy.IsSelf(ctx, got.Author) {
+		return errSilent
+	}
+	cmd, ok := approval.ParseCommand(got.Content)
+	if !ok {
+		return errSilent
+	}
+	n.cmd, n.author = cmd, got.Author
+	return nil
+}
+
+// findGate reads the gate named by the code, the run it parks and the incident now.
+func (p *Pipeline) findGate(ctx context.Context, n *note) error {
+	g := p.Gates
+	req, _, err := g.Store.Get(ctx, n.ev.Incident.ID, n.cmd.Code)
+	if errors.Is(err, approval.ErrNotFound) {
+		return refusal(approval.ErrNotFound, "there is no approval with code %s on this incident", n.cmd.Code)
+	}
+	if err != nil {
+		return classify(err)
+	}
+	if n.inc, err = g.Incidents.Incident(ctx, n.ev.Incident.ID); err != nil {
+		return classify(fmt.Errorf("approval: incident %s: %w", n.ev.Incident.ID, err))
+	}
+	if n.h, err = p.Ledger.Load(ctx, req.Run); err != nil {
+		return classify(err)
+	}
+	if n.now, err = g.Store.Now(ctx); err != nil {
+		return classify(err)
+	}
+	n.req = req
+	return nil
+}
+
+// authorize asks the policy whether the author may decide this gate at all.
+func (p *Pipeline) authorize(ctx context.Context, n *note) error {
+	if err := p.Gates.Policy.Authorize(ctx, n.req, n.author, n.inc); err != nil {
+		return classifyRefusal(err)
+	}
+	return nil
+}
+
+// bind refuses a code that is not the one of the gate the run waits at now: a first gate's
+// code, redelivered or re-posted, never passes a second gate.
+func (p *Pipeline) bind(_ context.Context, n *note) error {
+	rec := n.h.Record()
+	if rec.Gate == nil || rec.Gate.Code == n.req.Code {
 		return nil
-	case errors.Is(err, approval.ErrAlreadyDecided) && req != nil && req.State == approval.StateApproved:
-		// The decision was taken, but the run may not have been resumed (a worker died in
-		// between): resume decides from the ledger, which says whether anything started.
-		return p.resume(ctx, req, ev)
-	case approval.Refused(err):
-		p.Metrics.decisions.WithLabelValues(approval.Reason(err)).Inc()
-		return p.refuseNote(ctx, ev, cmd, err)
-	case err != nil:
-		return classify(fmt.Errorf("approval: %w", err))
 	}
+	if rec.State == ledger.StateParked && n.req.State == approval.StateApproved {
+		return refusal(approval.ErrNotPending, "code %s was for gate %s, which was approved and passed; the run now waits at gate %s, which needs its own approval",
+			n.req.Code, n.req.Gate, rec.Gate.Name)
+	}
+	return refusal(approval.ErrNotPending, "code %s is for gate %s, which is no longer the gate this run waits at", n.req.Code, n.req.Gate)
+}
+
+// decide records the decision, or, when one was recorded before, acts on it as it stands.
+func (p *Pipeline) decide(ctx context.Context, n *note) error {
+	if n.req.State == approval.StateApproved {
+		return p.approvedBefore(ctx, n)
+	}
+	run, err := p.rebuild(n.h)
+	hash := ""
+	if err == nil {
+		hash = run.Plan.Hash()
+	} else {
+		p.Logger.WarnContext(ctx, "plan cannot be rebuilt", "run", n.req.Run, "err", err)
+	}
+	if err := approval.CheckGate(n.req, n.inc, hash, n.now); err != nil {
+		return classifyRefusal(err)
+	}
+	req, err := p.Gates.Store.Decide(ctx, n.inc.ID, n.req.Code, approval.Decision{
+		State: decisionState(n.cmd.Verb), By: n.author.ID, ByName: approval.Name(n.author),
+		Reason: n.cmd.Reason, PlanHash: hash, At: n.now,
+	})
+	if err != nil {
+		return classifyRefusal(err)
+	}
+	n.req = req
 	p.Metrics.decisions.WithLabelValues(string(req.State)).Inc()
-	if err := p.recordDecision(ctx, req, ev); err != nil {
-		return err
+	if err := n.h.Update(ctx, func(r *ledger.Record) { r.Approvals = append(r.Approvals, decisionRecord(req, n.ev)) }); err != nil {
+		return classify(err)
 	}
 	if req.State == approval.StateRejected {
 		return p.closeGate(ctx, req, fmt.Sprintf("rejected by %s%s", who(req), reasonSuffix(req.Reason)))
 	}
-	return p.resume(ctx, req, ev)
+	run.Approval = req
+	return p.start(ctx, n, run)
 }
 
-// planHash rebuilds the plan a request was made for from the run's stored trigger, with the
-// runbooks and inventory in force now, and hashes it. A runbook that is gone or can no longer
-// plan yields "" (the policy refuses: the plan changed), not an error to retry.
-func (p *Pipeline) planHash(ctx context.Context, r *approval.Request) (string, error) {
-	h, err := p.Ledger.Load(ctx, r.Run)
-	if err != nil {
-		return "", err
+// approvedBefore answers a note for a gate approved earlier: the run may still be parked (a
+// worker stopped between the decision and the start), executing, or finished.
+func (p *Pipeline) approvedBefore(ctx context.Context, n *note) error {
+	rec := n.h.Record()
+	switch {
+	case rec.State == ledger.StateParked && !n.req.Settled:
+		run, err := p.rebuild(n.h)
+		if err != nil {
+			return p.closeGate(ctx, n.req, "not executed: "+err.Error())
+		}
+		run.Approval = n.req
+		return p.start(ctx, n, run)
+	case rec.State == ledger.StateRunning:
+		return p.executing(ctx, n)
 	}
-	run, err := p.rebuild(h)
-	if err != nil {
-		p.Logger.WarnContext(ctx, "plan cannot be rebuilt", "run", r.Run, "err", err)
-		return "", nil
-	}
-	return run.Plan.Hash(), nil
+	return p.replayNote(ctx, n.req, n.ev, rec)
 }
 
-// recordDecision writes the decision into the run's ledger before anything is executed, so
-// the manifest can say who approved what.
-func (p *Pipeline) recordDecision(ctx context.Context, req *approval.Request, ev *incident.Event) error {
-	h, err := p.Ledger.Load(ctx, req.Run)
-	if err != nil {
-		return classify(err)
+// decisionState maps a verb to the state it asks for.
+func decisionState(verb string) approval.State {
+	if verb == approval.VerbReject {
+		return approval.StateRejected
 	}
-	a := decisionRecord(req, ev)
-	err = h.Update(ctx, func(r *ledger.Record) { r.Approvals = append(r.Approvals, a) })
-	return classify(err)
+	return approval.StateApproved
 }
 
-func decisionRecord(req *approval.Request, ev *incident.Event) evidence.Approval {
-	via := "note"
-	if ev != nil && ev.Source == page.Source {
-		via = "page"
+// answer turns the flow's outcome into the note on the incident (refusals) or the consumer's
+// verdict (failures to retry).
+func (p *Pipeline) answer(ctx context.Context, n *note, err error) error {
+	var ref *approval.Refusal
+	switch {
+	case err == nil || errors.Is(err, errSilent) || errors.Is(err, approval.ErrSelf):
+		return nil
+	case errors.As(err, &ref):
+		p.Metrics.decisions.WithLabelValues(approval.Reason(err)).Inc()
+		return p.refuseNote(ctx, n, err)
 	}
-	at := req.DecidedAt
-	if at.IsZero() {
-		at = time.Now()
+	return err
+}
+
+// refusal is a refusal the flow itself decides (no request involved).
+func refusal(sentinel error, format string, args ...any) error {
+	return &approval.Refusal{Err: sentinel, Detail: fmt.Sprintf(format, args...)}
+}
+
+// classifyRefusal passes refusals through and classifies anything else for the consumer.
+func classifyRefusal(err error) error {
+	var ref *approval.Refusal
+	if errors.As(err, &ref) {
+		return err
 	}
-	return evidence.Approval{Gate: req.Gate, Code: req.Code, PlanHash: req.PlanHash, Decision: string(req.State),
-		By: who(req), Via: via, Reason: req.Reason, At: at}
+	return classify(fmt.Errorf("approval: %w", err))
 }
 
 // refuseNote writes a refusal and its reason on the incident. The note's outbox id derives
 // from the event, so a redelivered event does not write it twice.
-func (p *Pipeline) refuseNote(ctx context.Context, ev *incident.Event, cmd approval.Command, err error) error {
+func (p *Pipeline) refuseNote(ctx context.Context, n *note, err error) error {
 	var ref *approval.Refusal
 	detail := err.Error()
 	if errors.As(err, &ref) && ref.Detail != "" {
 		detail = ref.Detail
 	}
-	content := fmt.Sprintf("Alaya · %s %s not accepted: %s. Nothing was executed.", cmd.Verb, cmd.Code, detail)
-	p.Logger.InfoContext(ctx, "approval refused", "incident", ev.Incident.ID, "reason", approval.Reason(err))
-	return p.note(ctx, "refusal."+digest(ev.ID), ev.Incident.ID, content)
+	verb, code := n.cmd.Verb, n.cmd.Code
+	if verb == "" {
+		verb, code = "decision", "(unread)"
+	}
+	content := fmt.Sprintf("Alaya · %s %s by %s not accepted: %s. Nothing was executed.", verb, code, approval.Name(n.author), oneLine(detail))
+	p.Logger.InfoContext(ctx, "approval refused", "incident", n.ev.Incident.ID, "reason", approval.Reason(err))
+	return p.note(ctx, "refusal."+digest(n.ev.ID), n.ev.Incident.ID, content)
 }
 
 // note enqueues a note and tries to deliver it now; the outbox retries what fails.
@@ -118,45 +280,11 @@ func (p *Pipeline) note(ctx context.Context, id, incidentID, content string) err
 	return nil
 }
 
-// closeGate ends a parked run whose gate will not be approved (rejected, expired, cancelled)
-// and says so on the incident. Only a parked run changes; the note is written once per gate.
-func (p *Pipeline) closeGate(ctx context.Context, req *approval.Request, why string) error {
-	h, err := p.Ledger.Load(ctx, req.Run)
-	if err != nil {
-		return classify(err)
+func orDash(s string) string {
+	if s == "" {
+		return "-"
 	}
-	if h.Record().State == ledger.StateParked {
-		err := h.Update(ctx, func(r *ledger.Record) {
-			r.State, r.Reason = ledger.StateRejected, why
-			if req.State == approval.StateExpired || req.State == approval.StateCancelled {
-				r.Approvals = append(r.Approvals, decisionRecord(req, nil))
-			}
-		})
-		if err != nil {
-			return classify(err)
-		}
-	}
-	content := fmt.Sprintf("Alaya · %s: gate %s (code %s) %s. Nothing after the gate was executed.\nRun %s",
-		req.Runbook, req.Gate, req.Code, why, req.Run)
-	return p.note(ctx, req.Run+".closed."+req.Code, req.Incident, content)
-}
-
-// onResolved cancels the incident's pending gates and reports each.
-func (p *Pipeline) onResolved(ctx context.Context, ev *incident.Event) error {
-	if p.Gates == nil {
-		return nil
-	}
-	cancelled, err := p.Gates.Store.CancelIncident(ctx, ev.Incident.ID, "the incident was resolved")
-	var errs []error
-	if err != nil {
-		errs = append(errs, classify(err))
-	}
-	for _, req := range cancelled {
-		if err := p.closeGate(ctx, req, "cancelled: the incident was resolved"); err != nil {
-			errs = append(errs, err)
-		}
-	}
-	return joinClassified(errs)
+	return s
 }
 
 func who(req *approval.Request) string {

@@ -3,14 +3,22 @@ package remediate
 import (
 	"context"
 	"errors"
+	"fmt"
 	"time"
 
 	"github.com/alaya-sre/alaya/approval"
+	"github.com/alaya-sre/alaya/evidence"
+	"github.com/alaya-sre/alaya/incident"
+	"github.com/alaya-sre/alaya/ledger"
 )
 
-// ExpireGates expires every pending gate whose time is up and reports each on its incident,
-// closing the run. Every worker calls it on a ticker; the store's compare-and-swap makes
-// exactly one of them report a given gate.
+// Gates that end without running what they guard: rejected, expired while pending, cancelled
+// by a resolve, or approved but not started before the start deadline. Every worker sweeps on
+// a ticker; compare-and-swap on the approval and on the run ledger makes exactly one of them
+// report each gate, and the time compared is the NATS server's (approval.Store.Now).
+
+// ExpireGates expires every pending gate whose time is up, lapses every approved gate whose
+// run did not start by its deadline, and reports each on its incident.
 func (p *Pipeline) ExpireGates(ctx context.Context) error {
 	if p.Gates == nil {
 		return nil
@@ -22,6 +30,28 @@ func (p *Pipeline) ExpireGates(ctx context.Context) error {
 		why := "expired: no decision by " + req.Expires.UTC().Format("15:04:05Z")
 		errs = append(errs, p.closeGate(ctx, req, why))
 	}
+	errs = append(errs, p.lapseDue(ctx))
+	return errors.Join(errs...)
+}
+
+// lapseDue ends approved gates whose run has not started by the approval's deadline.
+func (p *Pipeline) lapseDue(ctx context.Context) error {
+	approved, err := p.Gates.Store.Unsettled(ctx, "")
+	if err != nil {
+		return err
+	}
+	now, err := p.Gates.Store.Now(ctx)
+	if err != nil {
+		return err
+	}
+	var errs []error
+	for _, req := range approved {
+		if now.Before(req.StartBy) {
+			continue
+		}
+		why := fmt.Sprintf("cancelled: approved by %s but not started by %s", who(req), req.StartBy.UTC().Format("15:04:05Z"))
+		errs = append(errs, p.lapse(ctx, req, why))
+	}
 	return errors.Join(errs...)
 }
 
@@ -32,4 +62,112 @@ func (p *Pipeline) RunExpiry(ctx context.Context, every time.Duration) {
 			p.Logger.WarnContext(ctx, "gate expiry sweep", "err", err)
 		}
 	})
+}
+
+// onResolved cancels the incident's pending gates and its approved gates whose run has not
+// started, and reports each: a resolved incident needs nothing more done to it.
+func (p *Pipeline) onResolved(ctx context.Context, ev *incident.Event) error {
+	if p.Gates == nil {
+		return nil
+	}
+	const why = "cancelled: the incident was resolved"
+	cancelled, err := p.Gates.Store.CancelIncident(ctx, ev.Incident.ID, "the incident was resolved")
+	errs := []error{classifyOrNil(err)}
+	for _, req := range cancelled {
+		errs = append(errs, p.closeGate(ctx, req, why))
+	}
+	approved, err := p.Gates.Store.Unsettled(ctx, ev.Incident.ID)
+	errs = append(errs, classifyOrNil(err))
+	for _, req := range approved {
+		errs = append(errs, p.lapse(ctx, req, why))
+	}
+	return joinClassified(slicesCompact(errs))
+}
+
+// lapse ends an approved gate whose run has not started: the run, if it is still parked at
+// this gate, is closed and the incident told; a run that started meanwhile is left alone.
+// Either way the approval is settled so no sweep looks at it again.
+func (p *Pipeline) lapse(ctx context.Context, req *approval.Request, why string) error {
+	h, err := p.Ledger.Load(ctx, req.Run)
+	if err != nil {
+		return classify(err)
+	}
+	rec := h.Record()
+	lapsed := rec.State == ledger.StateParked && rec.Gate != nil && rec.Gate.Code == req.Code
+	reason := ""
+	if lapsed {
+		reason = why
+	}
+	settled, err := p.Gates.Store.Settle(ctx, req.Incident, req.Code, reason)
+	if errors.Is(err, approval.ErrNotPending) {
+		return nil // another worker settled it
+	}
+	if err != nil {
+		return classify(err)
+	}
+	if !lapsed {
+		return nil
+	}
+	p.Metrics.decisions.WithLabelValues("lapsed").Inc()
+	return p.endGate(ctx, settled, why, true)
+}
+
+// closeGate ends a run parked at req's gate (rejected, expired, cancelled) and says so on
+// the incident. Only a run parked at this very gate changes; the note is written once per gate.
+func (p *Pipeline) closeGate(ctx context.Context, req *approval.Request, why string) error {
+	return p.endGate(ctx, req, why, false)
+}
+
+// endGate is closeGate; with onlyParked, a run that is no longer parked at the gate (it
+// started meanwhile) is left alone and nothing is said.
+func (p *Pipeline) endGate(ctx context.Context, req *approval.Request, why string, onlyParked bool) error {
+	h, err := p.Ledger.Load(ctx, req.Run)
+	if err != nil {
+		return classify(err)
+	}
+	rec := h.Record()
+	parked := rec.State == ledger.StateParked && (rec.Gate == nil || rec.Gate.Code == req.Code)
+	if !parked && onlyParked {
+		return nil
+	}
+	if parked {
+		err := h.Update(ctx, func(r *ledger.Record) {
+			r.State, r.Reason = ledger.StateRejected, why
+			if req.State != approval.StateRejected {
+				r.Approvals = append(r.Approvals, decisionRecord(req, nil))
+			}
+		})
+		if err != nil {
+			return classify(err)
+		}
+	}
+	content := fmt.Sprintf("Alaya · %s: gate %s (code %s) %s. Nothing after the gate was executed.\nRun %s",
+		req.Runbook, req.Gate, req.Code, why, req.Run)
+	return p.note(ctx, req.Run+".closed."+req.Code, req.Incident, content)
+}
+
+func decisionRecord(req *approval.Request, ev *incident.Event) evidence.Approval {
+	via := "note"
+	if ev != nil && ev.Source == incident.SourceApprovalPage {
+		via = "page"
+	}
+	return evidence.Approval{Gate: req.Gate, Code: req.Code, PlanHash: req.PlanHash, Decision: string(req.State),
+		By: who(req), Via: via, Reason: req.Reason, At: req.DecidedAt}
+}
+
+func classifyOrNil(err error) error {
+	if err == nil {
+		return nil
+	}
+	return classify(err)
+}
+
+func slicesCompact(errs []error) []error {
+	var out []error
+	for _, e := range errs {
+		if e != nil {
+			out = append(out, e)
+		}
+	}
+	return out
 }

@@ -2,6 +2,7 @@ package remediate
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"maps"
@@ -21,24 +22,30 @@ type IncidentReader interface {
 	Incident(ctx context.Context, id string) (*incident.Incident, error)
 }
 
+// NoteReader reads an incident's notes back from PagerDuty: a webhook only announces a note,
+// the API says whether it exists and who wrote it.
+type NoteReader interface {
+	IncidentNotes(ctx context.Context, incidentID string) ([]incident.Note, error)
+}
+
 // Gates is what the pipeline needs to park runs at approval gates and resume them. Without
 // it (nil in Deps) a run stops at its first gate and says approvals are not enabled.
 type Gates struct {
 	Store     *approval.Store
 	Policy    *approval.Policy
 	Incidents IncidentReader
+	Notes     NoteReader
+	// PageKey verifies decisions from the approval page (the receiver signs them with it);
+	// nil: page decisions are refused.
+	PageKey []byte
 	// PageURL links a gate to the approval page; nil leaves the link out of the note.
 	PageURL func(incident, code string) string
-	// Now is the clock for expiry times (time.Now).
-	Now func() time.Time
 }
 
-func (g *Gates) now() time.Time {
-	if g.Now == nil {
-		return time.Now()
-	}
-	return g.Now()
-}
+// maxParkedEvent bounds the triggering event a parked run keeps in its ledger record (a KV
+// value is at most 1 MiB, and every later write of the record carries it). A larger event
+// ends the run with a note instead of failing to park on every delivery.
+const maxParkedEvent = 256 << 10
 
 // park stops the run at the gate at index: it records the gate in the ledger (before the
 // request exists, so a redelivery re-uses the code), stores the pending approval, writes the
@@ -50,11 +57,20 @@ func (p *Pipeline) park(ctx context.Context, run *Run, index int, step *runbooks
 		run.fail(fmt.Sprintf("stopped at gate %q: approvals are not enabled on this worker", step.Name))
 		return nil
 	}
-	gs, err := p.gateState(ctx, run, index, step)
+	if size := eventSize(run.Event); size > maxParkedEvent {
+		run.fail(fmt.Sprintf("stopped at gate %q: the incident's event is %d KiB, more than the %d KiB a gate can keep; "+
+			"nothing after the gate was executed (trim the alert's details)", step.Name, size>>10, maxParkedEvent>>10))
+		return nil
+	}
+	now, err := p.Gates.Store.Now(ctx)
 	if err != nil {
 		return classify(err)
 	}
-	req := p.request(run, step, gs)
+	gs, err := p.gateState(ctx, run, index, step, now)
+	if err != nil {
+		return classify(err)
+	}
+	req := p.request(run, step, gs, now)
 	if err := p.Gates.Store.Create(ctx, req); err != nil && !errors.Is(err, approval.ErrExists) {
 		return classify(fmt.Errorf("park: %w", err))
 	}
@@ -80,7 +96,7 @@ func (p *Pipeline) park(ctx context.Context, run *Run, index int, step *runbooks
 
 // gateState returns the gate already recorded for this step, or records a new one with a
 // fresh code, the plan hash and the expiry.
-func (p *Pipeline) gateState(ctx context.Context, run *Run, index int, step *runbooks.Step) (*ledger.Gate, error) {
+func (p *Pipeline) gateState(ctx context.Context, run *Run, index int, step *runbooks.Step, now time.Time) (*ledger.Gate, error) {
 	if g := run.Ledger.Record().Gate; g != nil && g.Step == index {
 		return g, nil
 	}
@@ -92,19 +108,19 @@ func (p *Pipeline) gateState(ctx context.Context, run *Run, index int, step *run
 	if step.Gate != nil && step.Gate.Expires > 0 {
 		expiry = step.Gate.Expires
 	}
-	gs := &ledger.Gate{Step: index, Name: step.Name, Code: code, PlanHash: run.Plan.Hash(), Expires: p.Gates.now().Add(expiry)}
+	gs := &ledger.Gate{Step: index, Name: step.Name, Code: code, PlanHash: run.Plan.Hash(), Expires: now.Add(expiry)}
 	err = run.Ledger.Update(ctx, func(r *ledger.Record) { r.Gate, r.Trigger = gs, run.Event })
 	return gs, err
 }
 
-func (p *Pipeline) request(run *Run, step *runbooks.Step, gs *ledger.Gate) *approval.Request {
+func (p *Pipeline) request(run *Run, step *runbooks.Step, gs *ledger.Gate, now time.Time) *approval.Request {
 	inc := &run.Event.Incident
 	req := &approval.Request{
 		Incident: inc.ID, IncidentTitle: inc.Title, IncidentURL: inc.HTMLURL,
 		Run: run.ID, Runbook: run.Runbook.Name, RunbookVersion: run.Runbook.Version,
 		Gate: step.Name, PlanHash: gs.PlanHash, Code: gs.Code,
 		EscalationPolicy: inc.EscalationPolicy.ID, Targets: run.Plan.Targets,
-		Created: p.Gates.now(), Expires: gs.Expires,
+		Created: now, Expires: gs.Expires,
 		Resume:   approval.ResumePoint{Step: gs.Step + 1},
 		PlanText: planText(run.Plan, gs.Step+1),
 	}
@@ -115,6 +131,14 @@ func (p *Pipeline) request(run *Run, step *runbooks.Step, gs *ledger.Gate) *appr
 		req.Approvers = approval.Approvers{Users: step.Gate.Approvers.Users, Teams: step.Gate.Approvers.Teams}
 	}
 	return req
+}
+
+func eventSize(ev *incident.Event) int {
+	data, err := json.Marshal(ev)
+	if err != nil {
+		return 0
+	}
+	return len(data)
 }
 
 func (p *Pipeline) evidenceLinks(ctx context.Context, run *Run) []approval.Link {

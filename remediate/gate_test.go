@@ -8,6 +8,7 @@ import (
 	"os"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -72,10 +73,33 @@ func (f *fakeRunner) count(cmd string) int {
 	return n
 }
 
-// fakePD is the incident, its notes and who is on call.
+// fakePD is the incident, its notes and who is on call. Notes posted by people (see
+// approve) are what IncidentNotes reads back.
 type fakePD struct {
-	mu    sync.Mutex
-	notes []string
+	mu       sync.Mutex
+	notes    []string
+	resolved map[string]bool
+}
+
+// posted holds the people's notes by incident, as PagerDuty would list them.
+var posted = struct {
+	sync.Mutex
+	m map[string][]incident.Note
+}{m: map[string][]incident.Note{}}
+
+func (f *fakePD) IncidentNotes(_ context.Context, id string) ([]incident.Note, error) {
+	posted.Lock()
+	defer posted.Unlock()
+	return append([]incident.Note(nil), posted.m[id]...), nil
+}
+
+func (f *fakePD) resolve(id string) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if f.resolved == nil {
+		f.resolved = map[string]bool{}
+	}
+	f.resolved[id] = true
 }
 
 func (f *fakePD) Alerts(context.Context, string) ([]incident.Alert, error) {
@@ -83,11 +107,17 @@ func (f *fakePD) Alerts(context.Context, string) ([]incident.Alert, error) {
 }
 
 func (f *fakePD) Incident(_ context.Context, id string) (*incident.Incident, error) {
-	return &incident.Incident{ID: id, Status: incident.StatusTriggered, EscalationPolicy: incident.Ref{ID: "PEP1"}}, nil
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	status := incident.StatusTriggered
+	if f.resolved[id] {
+		status = incident.StatusResolved
+	}
+	return &incident.Incident{ID: id, Status: status, EscalationPolicy: incident.Ref{ID: "PEP1"}}, nil
 }
 
-func (f *fakePD) OnCallUserIDs(context.Context, string) ([]string, error) {
-	return []string{"PONCALL"}, nil
+func (f *fakePD) OnCalls(context.Context, string) ([]approval.OnDuty, error) {
+	return []approval.OnDuty{{UserID: "PONCALL", Level: 1}}, nil
 }
 
 func (f *fakePD) AddNote(_ context.Context, _ string, content string) (string, error) {
@@ -120,7 +150,10 @@ type bed struct {
 
 func newBed(t *testing.T) *bed { return newBedWith(t, gatedRunbook) }
 
-func newBedWith(t *testing.T, runbook string) *bed {
+func newBedWith(t *testing.T, runbook string) *bed { return newBedClock(t, runbook, nil) }
+
+// newBedClock is a bed whose approvals use clock instead of the server's (nil: the server's).
+func newBedClock(t *testing.T, runbook string, clock func() time.Time) *bed {
 	srv := natsserver.Start(t)
 	nc, err := nats.Connect(srv.URL())
 	if err != nil {
@@ -156,7 +189,7 @@ func newBedWith(t *testing.T, runbook string) *bed {
 	if err != nil {
 		t.Fatal(err)
 	}
-	b := &bed{pd: &fakePD{}, runner: &fakeRunner{}, runs: runs, leases: leases, approv: approval.NewStore(akv, nil)}
+	b := &bed{pd: &fakePD{}, runner: &fakeRunner{}, runs: runs, leases: leases, approv: approval.NewStore(akv, clock)}
 	b.newP = func(owner string) *remediate.Pipeline {
 		m := remediate.NewMetrics(prometheus.NewRegistry())
 		log := slog.New(slog.DiscardHandler)
@@ -164,7 +197,8 @@ func newBedWith(t *testing.T, runbook string) *bed {
 			Logger: log, Metrics: m, Catalog: func() *runbooks.Catalog { return cat }, Inventory: inv,
 			Incidents: b.pd, Runner: b.runner, Store: store, Ledger: ledger.New(runs, owner, time.Minute),
 			Outbox: outbox.New(runs, b.pd, log, outbox.NewMetrics(prometheus.NewRegistry())), Redactor: evidence.NewRedactor(nil),
-			Gates:  &remediate.Gates{Store: b.approv, Policy: &approval.Policy{OnCall: b.pd, SelfUserID: "PBOT"}, Incidents: b.pd},
+			Gates: &remediate.Gates{Store: b.approv, Policy: &approval.Policy{OnCall: b.pd, Self: isBot},
+				Incidents: b.pd, Notes: b.pd},
 			Safety: b.safety,
 		})
 		if err != nil {
@@ -175,13 +209,31 @@ func newBedWith(t *testing.T, runbook string) *bed {
 	return b
 }
 
+func isBot(_ context.Context, id string) bool { return id == "PBOT" }
+
 func triggered(id string) *incident.Event {
-	return &incident.Event{ID: "ev-" + id, Type: incident.TypeTriggered, Incident: incident.Incident{ID: id, Status: "triggered"}}
+	return &incident.Event{ID: "ev-" + id, Type: incident.TypeTriggered, Source: incident.SourcePagerDuty,
+		Incident: incident.Incident{ID: id, Status: "triggered", EscalationPolicy: incident.Ref{ID: "PEP1"}}}
 }
 
+// approve is the on-call's note approving code on incident id, stored where IncidentNotes
+// reads it back, and its incident.annotated event.
 func approve(id, code, eventID string) *incident.Event {
-	return &incident.Event{ID: eventID, Type: incident.TypeAnnotated, Incident: incident.Incident{ID: id},
-		Note: &incident.Note{Content: "/alaya approve " + code, Author: incident.Ref{ID: "PONCALL", Summary: "Dana"}}}
+	return noteBy(id, "PONCALL", "/alaya approve "+code, eventID)
+}
+
+// noteBy posts content as user on incident id and returns its incident.annotated event. The
+// same note posted again (a redelivery) is listed once.
+func noteBy(id, user, content, eventID string) *incident.Event {
+	author := incident.Ref{ID: user, Type: incident.AuthorUser, Summary: user}
+	n := incident.Note{ID: "N" + id + user + content, Content: content, Author: author}
+	posted.Lock()
+	if !slices.Contains(posted.m[id], n) {
+		posted.m[id] = append(posted.m[id], n)
+	}
+	posted.Unlock()
+	return &incident.Event{ID: eventID, Type: incident.TypeAnnotated, Source: incident.SourcePagerDuty,
+		Agent: author, Incident: incident.Incident{ID: id}, Note: &n}
 }
 
 var codeRe = regexp.MustCompile(`/alaya approve ([0-9A-Z]{6})`)

@@ -14,38 +14,41 @@ import (
 	"github.com/alaya-sre/alaya/runbooks"
 )
 
-// resume continues an approved run on this worker, whichever worker parked it. The ledger
-// decides: only a parked run is taken (compare-and-swap parked → running, so of two workers or
-// a replayed approval exactly one proceeds); a run found running under a dead owner is
-// adopted, and a step that changes a system and was started is reported unknown, never run
-// again; anything else means the approval was already acted on, which is said on the incident.
-func (p *Pipeline) resume(ctx context.Context, req *approval.Request, ev *incident.Event) error {
-	h, err := p.Ledger.Load(ctx, req.Run)
-	if err != nil {
-		return classify(err)
+// start continues an approved run on this worker, whichever worker parked it, if the approval
+// still holds now: within its start deadline, the incident open, the plan the one approved.
+// The ledger decides who starts: compare-and-swap parked → running on the revision read when
+// the note came in, so of two workers (or a replayed approval) exactly one proceeds.
+func (p *Pipeline) start(ctx context.Context, n *note, run *Run) error {
+	req := n.req
+	switch {
+	case !n.now.Before(req.StartBy):
+		return p.lapse(ctx, req, fmt.Sprintf("cancelled: approved by %s but not started by %s", who(req), req.StartBy.UTC().Format("15:04:05Z")))
+	case !n.inc.Open():
+		return p.lapse(ctx, req, "cancelled: the incident was resolved")
+	case run.Plan.Hash() != req.PlanHash:
+		return p.closeGate(ctx, req, "not executed: the plan changed since it was approved")
 	}
-	switch h.Record().State {
-	case ledger.StateParked:
-	case ledger.StateRunning:
-		return p.adoptApproved(ctx, req)
-	default:
-		return p.replayNote(ctx, req, ev, h.Record())
-	}
-	run, err := p.rebuild(h)
-	if err == nil && run.Plan.Hash() != req.PlanHash {
-		err = errors.New("the plan changed since it was approved")
-	}
-	if err != nil {
-		return p.closeGate(ctx, req, "not executed: "+err.Error())
-	}
-	if err := h.Update(ctx, func(r *ledger.Record) { r.State, r.Noted = ledger.StateRunning, false }); err != nil {
+	if err := n.h.Update(ctx, func(r *ledger.Record) { r.State, r.Noted = ledger.StateRunning, false }); err != nil {
 		if cur, lerr := p.Ledger.Load(ctx, req.Run); lerr == nil && cur.Record().State != ledger.StateParked {
 			return nil // another worker took it first
 		}
 		return classify(err)
 	}
-	run.Approval = req
+	if _, err := p.Gates.Store.Settle(ctx, req.Incident, req.Code, ""); err != nil {
+		p.Logger.WarnContext(ctx, "approval not marked started; the sweeper will", "run", req.Run, "err", err)
+	}
 	return p.continueRun(ctx, run)
+}
+
+// executing answers an approval for a run that is executing: a live owner is left alone and
+// the note says so; a dead owner's run is adopted.
+func (p *Pipeline) executing(ctx context.Context, n *note) error {
+	err := p.adoptApproved(ctx, n.req)
+	if !errors.Is(err, ledger.ErrRunElsewhere) {
+		return err
+	}
+	content := fmt.Sprintf("Alaya · approve %s: already approved by %s, executing. This note changes nothing.", n.req.Code, who(n.req))
+	return p.note(ctx, "executing."+digest(n.ev.ID), n.req.Incident, content)
 }
 
 // continueRun posts the start note and runs the rest of the stages from the gate on.
@@ -125,6 +128,9 @@ func (r *Run) seedEarlier(rec ledger.Record) {
 // changes a system have been started, reported unknown instead of being run again.
 func (p *Pipeline) adoptApproved(ctx context.Context, req *approval.Request) error {
 	h, err := p.Ledger.Takeover(ctx, req.Run)
+	if errors.Is(err, ledger.ErrRunElsewhere) {
+		return err
+	}
 	if err != nil {
 		return classify(err)
 	}

@@ -11,28 +11,33 @@ import (
 )
 
 // Source marks events published by the page.
-const Source = "approval-page"
+const Source = incident.SourceApprovalPage
 
-// decisionEvent is the decision as the note a person would have posted: the worker handles it
-// exactly like an incident.annotated webhook. Its id depends only on (incident, code, verb),
-// so a double click or a retried POST is one message in the stream (JetStream's duplicate
-// window), and the store's compare-and-swap settles anything later.
-func decisionEvent(req *approval.Request, author incident.Ref, verb, reason string, now time.Time) *incident.Event {
-	id := EventID(req.Incident, req.Code, verb)
+// decisionEvent is the decision as the note a person would have posted, signed with the
+// page's key so that the worker believes it came from the page (see approval.SignPageNote).
+// Its id is one decision: this person's verb on the form they were shown. A double click or a
+// retried POST of the same form is one message in the stream (JetStream's duplicate window);
+// another person's decision, or the same person's from a newly loaded page, is a message of
+// its own and is never swallowed as a duplicate.
+func decisionEvent(key []byte, req *approval.Request, author incident.Ref, verb, reason, form string, now time.Time) *incident.Event {
+	id := EventID(req.Incident, req.Code, verb, author.ID, form)
 	content := strings.TrimSpace(approval.CommandPrefix + " " + verb + " " + req.Code + " " + reason)
-	return &incident.Event{
+	ev := &incident.Event{
 		ID:         id,
 		Type:       incident.TypeAnnotated,
 		Source:     Source,
-		OccurredAt: now,
+		OccurredAt: now.UTC().Truncate(time.Second),
 		Agent:      author,
 		Incident:   incident.Incident{ID: req.Incident, Title: req.IncidentTitle, HTMLURL: req.IncidentURL},
 		Note:       &incident.Note{ID: id, Content: content, Author: author},
 	}
+	ev.Note.Signature = approval.SignPageNote(key, ev)
+	return ev
 }
 
-// EventID is the id of the page's decision event for one gate and verb.
-func EventID(incident, code, verb string) string {
-	sum := sha256.Sum256([]byte(incident + "\x00" + code + "\x00" + verb))
+// EventID is the id of one decision on the page: a gate, a verb, who decided and the form
+// token they decided on.
+func EventID(incident, code, verb, author, form string) string {
+	sum := sha256.Sum256([]byte(strings.Join([]string{incident, code, verb, author, form}, "\x00")))
 	return Source + "-" + hex.EncodeToString(sum[:16])
 }

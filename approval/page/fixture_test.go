@@ -48,7 +48,13 @@ func (p *fakePublisher) Events() []*incident.Event {
 
 type fakeOnCall map[string][]string
 
-func (f fakeOnCall) OnCallUserIDs(_ context.Context, ep string) ([]string, error) { return f[ep], nil }
+func (f fakeOnCall) OnCalls(_ context.Context, ep string) ([]approval.OnDuty, error) {
+	var out []approval.OnDuty
+	for _, id := range f[ep] {
+		out = append(out, approval.OnDuty{UserID: id, Level: 1})
+	}
+	return out, nil
+}
 
 type fakeDir []approval.User
 
@@ -69,6 +75,8 @@ func (d fakeDir) UserByEmail(_ context.Context, email string) (approval.User, er
 	}
 	return approval.User{}, errors.New("no such user")
 }
+
+func (d fakeDir) TeamsNamed(context.Context, string) ([]string, error) { return nil, nil }
 
 type fakeIncidents map[string]*incident.Incident
 
@@ -95,11 +103,12 @@ var testKey = []byte("test-page-key-not-a-secret")
 const planText = "1. heap_dump app on app-3.prod ($(reboot))\n2. lb_detach app-3 from be_app\n3. restart app.service\n4. lb_attach app-3\n<script>alert('x')</script>"
 
 type fixture struct {
-	store *approval.Store
-	pub   *fakePublisher
-	incs  fakeIncidents
-	req   *approval.Request
-	h     http.Handler
+	policy *approval.Policy
+	store  *approval.Store
+	pub    *fakePublisher
+	incs   fakeIncidents
+	req    *approval.Request
+	h      http.Handler
 }
 
 // newFixture stores one pending gate on incident Q1PAGE and builds the page handler with
@@ -109,7 +118,7 @@ func newFixture(t *testing.T, now func() time.Time) *fixture {
 	f := &fixture{store: approval.NewStore(approvaltest.NewKV(t), now), pub: &fakePublisher{}}
 	f.req = &approval.Request{
 		Incident: "Q1PAGE", IncidentTitle: "app-3: OutOfMemoryError", IncidentURL: "https://example.pagerduty.com/incidents/Q1PAGE",
-		Run: "run-1", Runbook: "jvm-oom", RunbookVersion: "9f3c2ab", Gate: "restart",
+		Run: "run-1", Runbook: "jvm-oom", RunbookVersion: "9f3c2ab", Gate: "restart", EscalationPolicy: "PEP",
 		PlanHash: "sha256:6b1f0c9d2e", PlanText: planText, Targets: []string{"app-3.prod"},
 		EvidenceLinks: []approval.Link{{Title: "app-3 diagnostics", URL: "https://evidence.example.com/Q1PAGE/run-1"}, {Title: "bad", URL: "javascript:alert(1)"}},
 	}
@@ -124,9 +133,11 @@ func newFixture(t *testing.T, now func() time.Time) *fixture {
 		Dir: fakeDir{
 			{ID: "PONCALL", Name: "Ada On-Call", Email: "oncall@example.com"},
 			{ID: "PDEV", Name: "Dev Eloper", Email: "dev@example.com"},
+			{ID: "PNEXT", Name: "Nat Next", Email: "next@example.com"},
 		},
-		SelfUserID: "PALAYA",
+		Self: func(_ context.Context, id string) bool { return id == "PALAYA" },
 	}
+	f.policy = policy
 	f.h = page.Handler(f.store, policy, page.Config{
 		Key:               testKey,
 		TrustedProxyCIDRs: []netip.Prefix{netip.MustParsePrefix("127.0.0.1/32")},

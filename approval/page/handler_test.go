@@ -141,12 +141,33 @@ func TestSubmitPublishesTheNote(t *testing.T) {
 	}
 	ev := evs[0]
 	if ev.Type != incident.TypeAnnotated || ev.Source != page.Source || ev.Incident.ID != "Q1PAGE" ||
-		ev.Agent.ID != "PONCALL" || ev.Note == nil || ev.Note.Author.ID != "PONCALL" || ev.ID != page.EventID("Q1PAGE", f.req.Code, "approve") {
+		ev.Agent.ID != "PONCALL" || ev.Note == nil || ev.Note.Author.ID != "PONCALL" || ev.ID != page.EventID("Q1PAGE", f.req.Code, "approve", "PONCALL", form.Get("csrf")) ||
+		!approval.VerifyPageNote(testKey, ev) {
 		t.Fatalf("event = %+v", ev)
 	}
 	cmd, ok := approval.ParseCommand(ev.Note.Content)
 	if !ok || cmd.Verb != approval.VerbApprove || cmd.Code != f.req.Code {
 		t.Fatalf("the published note %q does not parse as the approval", ev.Note.Content)
+	}
+}
+
+// Two people deciding (after an on-call hand-over) are two decisions: the second is not
+// swallowed as a duplicate of the first while the page says "sent".
+func TestEveryDecisionHasItsOwnEventID(t *testing.T) {
+	f := newFixture(t, time.Now)
+	target := "/approvals/" + f.req.Incident + "/" + f.req.Code
+	first := decisionForm(t, f, "oncall@example.com", approval.VerbApprove)
+	if w := post(f.h, target, trustedAddr, "oncall@example.com", first); w.Code != http.StatusSeeOther {
+		t.Fatalf("first decision: %d", w.Code)
+	}
+	f.policy.OnCall = fakeOnCall{"PEP": {"PNEXT"}} // hand-over
+	second := decisionForm(t, f, "next@example.com", approval.VerbApprove)
+	if w := post(f.h, target, trustedAddr, "next@example.com", second); w.Code != http.StatusSeeOther {
+		t.Fatalf("second decision: %d\n%s", w.Code, w.Body.String())
+	}
+	evs := f.pub.Events()
+	if len(evs) != 2 || evs[0].ID == evs[1].ID || evs[1].Note.Author.ID != "PNEXT" {
+		t.Fatalf("published %d events, want 2 with their own ids", len(evs))
 	}
 }
 

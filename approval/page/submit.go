@@ -67,7 +67,7 @@ func (h *handler) decide(ctx context.Context, w http.ResponseWriter, r *http.Req
 		h.refusal(w, req, identity, err)
 		return
 	}
-	ev := decisionEvent(req, user.Ref(), verb, reason(r.PostForm.Get("reason")), h.cfg.Now())
+	ev := decisionEvent(h.cfg.Key, req, user.Ref(), verb, reason(r.PostForm.Get("reason")), r.PostForm.Get("csrf"), h.cfg.Now())
 	if _, _, err := h.cfg.Publisher.Publish(ctx, ev); err != nil {
 		h.cfg.Logger.Error("approval page: publish decision", "err", err)
 		h.refuse(w, req, identity, errors.New("the decision could not be queued; nothing was done, try again"), http.StatusServiceUnavailable)

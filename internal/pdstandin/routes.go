@@ -18,6 +18,7 @@ func (s *Server) routes() http.Handler {
 	mux.HandleFunc("GET /oncalls", s.listOnCalls)
 	mux.HandleFunc("GET /users", s.listUsers)
 	mux.HandleFunc("GET /users/{id}", s.getUser)
+	mux.HandleFunc("GET /teams", s.listTeams)
 	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) { writeNotFound(w) })
 	return s.record(s.authenticate(s.injectFailures(mux)))
 }

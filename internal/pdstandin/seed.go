@@ -115,6 +115,9 @@ func (s *Server) SetTeams(userID string, teams ...incident.Ref) {
 	if u, ok := s.users[userID]; ok {
 		u.Teams = teams
 	}
+	for _, t := range teams {
+		s.teams[t.ID] = t.Summary
+	}
 }
 
 // SetOnCall makes exactly userIDs on call at level 1 of the escalation policy (none clears it).

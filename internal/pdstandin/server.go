@@ -41,6 +41,7 @@ type Server struct {
 	users     map[string]*User
 	userOrder []string
 	oncalls   map[string]map[int][]string // escalation policy → level → user ids
+	teams     map[string]string           // team id → name
 	failures  map[string][]failure
 	outages   []outage
 	subs      []*subscription
@@ -130,6 +131,7 @@ func New(opts ...Option) *Server {
 		incidents:  map[string]*incidentState{},
 		users:      map[string]*User{},
 		oncalls:    map[string]map[int][]string{},
+		teams:      map[string]string{},
 		failures:   map[string][]failure{},
 	}
 	for _, o := range opts {

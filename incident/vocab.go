@@ -1,0 +1,26 @@
+package incident
+
+// Sources: where an event came from. The approval flow trusts a note only as far as its source
+// can be checked: a PagerDuty note is read back from PagerDuty's API, a decision from the
+// approval page carries the receiver's signature.
+const (
+	SourcePagerDuty    = "pagerduty"
+	SourceAlertmanager = "alertmanager"
+	SourceApprovalPage = "approval-page"
+)
+
+// Verbs a person can decide a gate with, in a note ("/alaya approve CODE") or on the page.
+const (
+	VerbApprove = "approve"
+	VerbReject  = "reject"
+)
+
+// Author types as PagerDuty spells them. Only a person may approve: notes added by an
+// integration, a service or a bot are never a decision.
+const (
+	AuthorUser = "user_reference"
+)
+
+// IsPerson reports whether a reference names a PagerDuty user (a person), as opposed to a
+// service, an integration or a bot.
+func (r Ref) IsPerson() bool { return r.Type == AuthorUser || r.Type == "user" }

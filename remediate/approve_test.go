@@ -1,0 +1,122 @@
+package remediate_test
+
+import (
+	"encoding/json"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/alaya-sre/alaya/approval"
+	"github.com/alaya-sre/alaya/incident"
+	"github.com/alaya-sre/alaya/ledger"
+)
+
+// clock is a hand-moved time source for the approvals store: the deadlines are compared with
+// it, as they are with the NATS server's clock in production.
+type clock struct {
+	mu sync.Mutex
+	t  time.Time
+}
+
+func (c *clock) Now() time.Time {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.t
+}
+
+func (c *clock) Advance(d time.Duration) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.t = c.t.Add(d)
+}
+
+// decideOnly records the on-call's approval in the store, as a worker that stopped right
+// after deciding would have left it: approved, the run still parked.
+func (b *bed) decideOnly(t *testing.T, id, code, runID string) {
+	t.Helper()
+	if _, err := b.approv.Decide(t.Context(), id, code, approval.Decision{State: approval.StateApproved, By: "PONCALL",
+		PlanHash: b.record(t, runID).Gate.PlanHash}); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// An approved gate whose run has not started within the start deadline lapses: the sweep
+// closes the run and says so, and the approval delivered again runs nothing.
+func TestApprovedGateLapsesAfterItsStartDeadline(t *testing.T) {
+	clk := &clock{t: time.Date(2026, 3, 14, 3, 0, 0, 0, time.UTC)}
+	b := newBedClock(t, gatedRunbook, clk.Now)
+	p := b.newP("w1")
+	code, runID := b.park(t, p, "PLAPSE")
+	b.decideOnly(t, "PLAPSE", code, runID)
+	clk.Advance(approval.DefaultStartDeadline + time.Second)
+	if err := p.ExpireGates(t.Context()); err != nil {
+		t.Fatal(err)
+	}
+	if b.pd.find("but not started by") == "" {
+		t.Errorf("the lapse is not reported: %q", b.pd.notes)
+	}
+	handle(t, b.newP("w2"), approve("PLAPSE", code, "late-delivery"))
+	if n := b.runner.count("restart-it"); n != 0 {
+		t.Fatalf("restart ran %d times after the approval lapsed", n)
+	}
+	if rec := b.record(t, runID); rec.State != ledger.StateRejected {
+		t.Fatalf("run state %s, want rejected", rec.State)
+	}
+}
+
+// The deadline is checked when the approval comes again, too, not only by the sweep.
+func TestLateApprovalRedeliveryDoesNotStart(t *testing.T) {
+	clk := &clock{t: time.Date(2026, 3, 14, 3, 0, 0, 0, time.UTC)}
+	b := newBedClock(t, gatedRunbook, clk.Now)
+	code, runID := b.park(t, b.newP("w1"), "PLATE")
+	b.decideOnly(t, "PLATE", code, runID)
+	clk.Advance(approval.DefaultStartDeadline)
+	handle(t, b.newP("w2"), approve("PLATE", code, "late"))
+	if n := b.runner.count("restart-it"); n != 0 {
+		t.Fatalf("restart ran %d times after its start deadline", n)
+	}
+}
+
+// Resolving the incident cancels a gate that was approved but whose run has not started.
+func TestResolveCancelsApprovedButUnstartedRun(t *testing.T) {
+	b := newBed(t)
+	p := b.newP("w1")
+	code, runID := b.park(t, p, "PRESOLVE")
+	b.decideOnly(t, "PRESOLVE", code, runID)
+	b.pd.resolve("PRESOLVE")
+	handle(t, p, resolved("PRESOLVE"))
+	if b.pd.find("cancelled: the incident was resolved") == "" {
+		t.Errorf("the cancellation is not reported: %q", b.pd.notes)
+	}
+	handle(t, b.newP("w2"), approve("PRESOLVE", code, "after-resolve"))
+	if n := b.runner.count("restart-it"); n != 0 {
+		t.Fatalf("restart ran %d times on a resolved incident", n)
+	}
+}
+
+// A second approval while the approved run executes is answered and changes nothing.
+func TestSecondApprovalWhileExecuting(t *testing.T) {
+	b := newBed(t)
+	code, runID := b.park(t, b.newP("w1"), "PBUSY")
+	b.decideOnly(t, "PBUSY", code, runID)
+	rec := b.record(t, runID)
+	rec.State, rec.Owner, rec.Heartbeat = ledger.StateRunning, "alive-elsewhere", time.Now()
+	data, _ := json.Marshal(rec)
+	if _, err := b.runs.Put(t.Context(), "run."+runID, data); err != nil {
+		t.Fatal(err)
+	}
+	before := b.record(t, runID)
+	handle(t, b.newP("w2"), approve("PBUSY", code, "second"))
+	if b.pd.find("already approved by PONCALL, executing") == "" {
+		t.Errorf("no answer to the second approval: %q", b.pd.notes)
+	}
+	after := b.record(t, runID)
+	if after.State != before.State || after.Owner != before.Owner || len(after.Steps) != len(before.Steps) {
+		t.Fatalf("the second approval changed the run: %+v → %+v", before, after)
+	}
+}
+
+func resolved(id string) *incident.Event {
+	return &incident.Event{ID: "res-" + id, Type: incident.TypeResolved, Source: incident.SourcePagerDuty,
+		Incident: incident.Incident{ID: id, Status: incident.StatusResolved}}
+}

@@ -50,11 +50,11 @@ func StartEmbeddedNATS(cfg *config.Config) (*server.Server, string, error) {
 }
 
 // ConnectOperator connects a command a person runs (alaya runs, alaya switch) to the NATS the
-// config names, the same way the daemons connect, so a connect option added for them (TLS,
-// credentials) reaches the operator's tools too.
+// config names, with the same connect options as the daemons (TLS, credentials). It binds to
+// what the daemons declared and changes nothing: an operator's config (or a laptop's
+// defaults) must not reconfigure the fleet's stream, consumer or buckets.
 func ConnectOperator(ctx context.Context, cfg *config.Config) (*queue.Queue, error) {
 	ctx, cancel := context.WithTimeout(ctx, 15*time.Second)
 	defer cancel()
-	return queue.Connect(ctx, queue.Config{URLs: cfg.NATS.URLs, Stream: cfg.NATS.Stream, Credentials: cfg.NATS.Credentials},
-		slog.New(slog.DiscardHandler), prometheus.NewRegistry())
+	return queue.Bind(ctx, queueConfig(cfg), slog.New(slog.DiscardHandler), prometheus.NewRegistry())
 }

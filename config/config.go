@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/alaya-sre/alaya/internal/yamlfile"
+	"github.com/alaya-sre/alaya/queue"
 )
 
 // Config is the whole configuration of a receiver and a worker.
@@ -164,9 +165,10 @@ func (c *Config) resolvePaths() {
 
 func (c *Config) defaults() {
 	setDefault(&c.Log.Level, "info")
-	setDefault(&c.NATS.Stream, "ALAYA_EVENTS")
-	setDefault(&c.NATS.Replicas, 1)
-	setDefault(&c.NATS.Duplicates, 72*time.Hour) // PagerDuty retries a failed delivery for up to 48 h
+	// The queue's defaults are written once, in package queue, with the reasons for them.
+	setDefault(&c.NATS.Stream, queue.DefaultStream)
+	setDefault(&c.NATS.Replicas, queue.DefaultReplicas)
+	setDefault(&c.NATS.Duplicates, queue.DefaultDuplicates)
 	if len(c.NATS.URLs) == 0 && !c.NATS.Embedded {
 		c.NATS.URLs = []string{"nats://127.0.0.1:4222"}
 	}
@@ -174,9 +176,9 @@ func (c *Config) defaults() {
 	setDefault(&c.Receiver.PublishTimeout, 3*time.Second)
 	setDefault(&c.Receiver.IdentityHeader, "X-Forwarded-Email")
 	setDefault(&c.Worker.Listen, ":9090")
-	setDefault(&c.Worker.Concurrency, 4)
-	setDefault(&c.Worker.AckWait, 30*time.Second)
-	setDefault(&c.Worker.MaxDeliver, 20)
+	setDefault(&c.Worker.Concurrency, queue.DefaultWorkers)
+	setDefault(&c.Worker.AckWait, queue.DefaultAckWait)
+	setDefault(&c.Worker.MaxDeliver, queue.DefaultMaxDeliver)
 	setDefault(&c.Worker.GateSweep, 10*time.Second)
 	setDefault(&c.Worker.ShutdownGrace, 90*time.Second)
 	setDefault(&c.PagerDuty.APIURL, "https://api.pagerduty.com")

@@ -7,18 +7,27 @@ import (
 )
 
 // Names of the KeyValue buckets Connect creates. The worker keeps its run ledger in BucketRuns,
-// parked approval gates in BucketApprovals and per-runbook/per-host locks in BucketLeases.
+// parked approval gates in BucketApprovals, per-runbook/per-host locks in BucketLeases and the
+// fleet-wide switches in BucketSwitches, the one bucket whose entries never expire.
 const (
 	BucketRuns      = "alaya_runs"
 	BucketApprovals = "alaya_approvals"
 	BucketLeases    = "alaya_leases"
+	BucketSwitches  = "alaya_switches"
 )
+
+// switchesHistory is how many past values of each switch the switches bucket keeps (the most
+// JetStream KV allows): who turned dry-run on, and when, stays readable.
+const switchesHistory = 64
 
 // Defaults, chosen for PagerDuty's delivery behaviour and runs that take seconds to minutes.
 const (
 	DefaultStream   = "ALAYA_EVENTS"
 	DefaultSubjects = "alaya.events"
 	DefaultConsumer = "alaya-worker"
+
+	// DefaultReplicas suits one server; a three-node cluster should say 3.
+	DefaultReplicas = 1
 
 	// DefaultDuplicates is the stream's de-duplication window. It must outlast every
 	// redelivery of one webhook: PagerDuty retries a failed delivery (timeout, 5xx, 429)
@@ -42,7 +51,9 @@ const (
 	// bounds how long a crashed worker's event waits, not how long a run may take.
 	DefaultAckWait = 30 * time.Second
 
-	DefaultMaxDeliver = 10
+	// DefaultMaxDeliver is how many deliveries an event gets before it is given up (about 70
+	// minutes with DefaultBackOff), long enough to ride out a PagerDuty or S3 outage.
+	DefaultMaxDeliver = 20
 	DefaultWorkers    = 4
 
 	DefaultRunsTTL      = 30 * 24 * time.Hour
@@ -53,16 +64,18 @@ const (
 )
 
 // DefaultBackOff is the delay before the next delivery after the n-th failed one (the last
-// entry repeats). With MaxDeliver 10 an event is retried for about 20 minutes.
+// entry repeats). With DefaultMaxDeliver an event is retried for about 70 minutes.
 var DefaultBackOff = []time.Duration{
 	time.Second, 5 * time.Second, 15 * time.Second, 30 * time.Second,
 	time.Minute, 2 * time.Minute, 5 * time.Minute,
 }
 
 // Config says where the queue lives and how deliveries behave. Zero values take the defaults
-// above. Every process (receivers and workers) should use the same values: the stream,
-// consumer and buckets are created or updated by whichever process connects, so the last one
-// to start wins.
+// above, the only place Alaya's queue defaults are written (package config refers to them).
+// Every daemon (receivers and workers) should use the same values: the stream, consumer and
+// buckets are created or updated by whichever daemon connects, so the last one to start wins,
+// except that none lowers the replicas or MaxDeliver it finds. Operator commands (Bind) change
+// nothing.
 type Config struct {
 	URLs        []string // NATS servers; default nats://127.0.0.1:4222
 	Name        string   // connection name shown by the server (optional)
@@ -94,7 +107,7 @@ func (c Config) withDefaults() Config {
 	setDefault(&c.Stream, DefaultStream)
 	setDefault(&c.Subjects, DefaultSubjects)
 	setDefault(&c.Consumer, DefaultConsumer)
-	setDefault(&c.Replicas, 1)
+	setDefault(&c.Replicas, DefaultReplicas)
 	setDefault(&c.Duplicates, DefaultDuplicates)
 	setDefault(&c.MaxAge, max(DefaultMaxAge, c.Duplicates))
 	setDefault(&c.AckWait, DefaultAckWait)

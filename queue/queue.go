@@ -7,8 +7,9 @@
 // duplicate) before it answers the webhook. A worker's handler only says whether it succeeded,
 // failed for now (Retry) or failed for good (Permanent); Consume turns that into Ack,
 // NakWithDelay with back-off, or Term with a logged reason, and keeps long runs alive with
-// InProgress heartbeats. Setup is idempotent: whichever process starts first creates the
+// InProgress heartbeats. Setup is idempotent: whichever daemon starts first creates the
 // stream, consumer and buckets, and processes starting at the same moment do not fail.
+// Operator commands only bind to what the daemons declared (Bind).
 package queue
 
 import (
@@ -37,15 +38,29 @@ type Queue struct {
 	once    sync.Once
 
 	// The KeyValue buckets, ready to use.
-	Runs, Approvals, Leases jetstream.KeyValue
+	Runs, Approvals, Leases, Switches jetstream.KeyValue
 }
 
 // Connect connects to NATS (reconnecting forever afterwards, every state change logged) and
-// creates or updates the stream, the durable consumer and the KV buckets. Metrics are
-// registered with reg (nil: not registered). opts are appended to the connection options, so
-// tests can shorten ReconnectWait. nats.Connect itself is bounded by its dial timeout, not by
-// ctx; the setup that follows is bounded by ctx and cfg.SetupTimeout.
+// declares the stream, the durable consumer and the KV buckets: it is for the daemons, whose
+// config is the fleet's. It never lowers the replicas or the MaxDeliver it finds on the server
+// (see ensure). Metrics are registered with reg (nil: not registered). opts are appended to the
+// connection options, so tests can shorten ReconnectWait. nats.Connect itself is bounded by its
+// dial timeout, not by ctx; the setup that follows is bounded by ctx and cfg.SetupTimeout.
 func Connect(ctx context.Context, cfg Config, logger *slog.Logger, reg prometheus.Registerer, opts ...nats.Option) (*Queue, error) {
+	return open(ctx, cfg, logger, reg, opts, (*Queue).ensure)
+}
+
+// Bind connects to NATS and binds to the stream and buckets the daemons declared, without
+// declaring or changing anything. Operator commands use it: a person showing the switches
+// must not reconfigure the fleet with whatever their own config says. What does not exist is
+// reported with ErrNotDeclared.
+func Bind(ctx context.Context, cfg Config, logger *slog.Logger, reg prometheus.Registerer, opts ...nats.Option) (*Queue, error) {
+	return open(ctx, cfg, logger, reg, opts, (*Queue).bind)
+}
+
+func open(ctx context.Context, cfg Config, logger *slog.Logger, reg prometheus.Registerer, opts []nats.Option,
+	setup func(*Queue, context.Context) error) (*Queue, error) {
 	cfg = cfg.withDefaults()
 	if err := cfg.validate(); err != nil {
 		return nil, err
@@ -63,7 +78,7 @@ func Connect(ctx context.Context, cfg Config, logger *slog.Logger, reg prometheu
 		nc.Close()
 		return nil, fmt.Errorf("jetstream: %w", err)
 	}
-	if err := q.ensure(ctx); err != nil {
+	if err := setup(q, ctx); err != nil {
 		nc.Close()
 		return nil, err
 	}
@@ -120,8 +135,8 @@ func (q *Queue) Ready(ctx context.Context) error {
 	return nil
 }
 
-// KV returns one of the buckets by name (BucketRuns, BucketApprovals, BucketLeases or another
-// existing bucket).
+// KV returns one of the buckets by name (BucketRuns, BucketApprovals, BucketLeases,
+// BucketSwitches or another existing bucket).
 func (q *Queue) KV(ctx context.Context, bucket string) (jetstream.KeyValue, error) {
 	switch bucket {
 	case BucketRuns:
@@ -130,6 +145,8 @@ func (q *Queue) KV(ctx context.Context, bucket string) (jetstream.KeyValue, erro
 		return q.Approvals, nil
 	case BucketLeases:
 		return q.Leases, nil
+	case BucketSwitches:
+		return q.Switches, nil
 	}
 	kv, err := q.js.KeyValue(ctx, bucket)
 	if err != nil {

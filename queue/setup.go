@@ -41,28 +41,103 @@ func (q *Queue) ensure(ctx context.Context) error {
 }
 
 func (q *Queue) ensureOnce(ctx context.Context) error {
-	if _, err := q.js.CreateOrUpdateStream(ctx, q.streamConfig()); err != nil {
+	sc := q.streamConfig()
+	live, err := q.liveStream(ctx, sc.Name)
+	if err != nil {
+		return err
+	}
+	if live != nil {
+		sc.Replicas = q.noDowngrade("stream", sc.Name, "replicas", live.Replicas, sc.Replicas)
+	}
+	if _, err := q.js.CreateOrUpdateStream(ctx, sc); err != nil {
 		return fmt.Errorf("stream %s: %w", q.cfg.Stream, err)
 	}
-	if _, err := q.js.CreateOrUpdateConsumer(ctx, q.cfg.Stream, q.consumerConfig()); err != nil {
+	if err := q.ensureConsumer(ctx); err != nil {
+		return err
+	}
+	for _, b := range q.buckets() {
+		if err := q.ensureBucket(ctx, b); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func (q *Queue) ensureConsumer(ctx context.Context) error {
+	cc := q.consumerConfig()
+	c, err := q.js.Consumer(ctx, q.cfg.Stream, q.cfg.Consumer)
+	switch {
+	case err == nil:
+		live := c.CachedInfo().Config
+		cc.Replicas = q.noDowngrade("consumer", cc.Durable, "replicas", live.Replicas, cc.Replicas)
+		cc.MaxDeliver = q.noDowngrade("consumer", cc.Durable, "max_deliver", live.MaxDeliver, cc.MaxDeliver)
+		// Consume gives an event up one delivery before the server would: keep that true.
+		q.cfg.MaxDeliver = cc.MaxDeliver - 1
+	case !errors.Is(err, jetstream.ErrConsumerNotFound):
 		return fmt.Errorf("consumer %s: %w", q.cfg.Consumer, err)
 	}
-	buckets := []struct {
-		kv  *jetstream.KeyValue
-		cfg jetstream.KeyValueConfig
-	}{
+	if _, err := q.js.CreateOrUpdateConsumer(ctx, q.cfg.Stream, cc); err != nil {
+		return fmt.Errorf("consumer %s: %w", q.cfg.Consumer, err)
+	}
+	return nil
+}
+
+func (q *Queue) ensureBucket(ctx context.Context, b bucket) error {
+	live, err := q.liveStream(ctx, "KV_"+b.cfg.Bucket)
+	if err != nil {
+		return err
+	}
+	if live != nil {
+		b.cfg.Replicas = q.noDowngrade("kv bucket", b.cfg.Bucket, "replicas", live.Replicas, b.cfg.Replicas)
+	}
+	kv, err := q.js.CreateOrUpdateKeyValue(ctx, b.cfg)
+	if err != nil {
+		return fmt.Errorf("kv bucket %s: %w", b.cfg.Bucket, err)
+	}
+	*b.kv = kv
+	return nil
+}
+
+// liveStream is the configuration of a stream as the server has it, nil if there is none.
+func (q *Queue) liveStream(ctx context.Context, name string) (*jetstream.StreamConfig, error) {
+	s, err := q.js.Stream(ctx, name)
+	if errors.Is(err, jetstream.ErrStreamNotFound) {
+		return nil, nil
+	} else if err != nil {
+		return nil, fmt.Errorf("stream %s: %w", name, err)
+	}
+	return &s.CachedInfo().Config, nil
+}
+
+// noDowngrade keeps a live value that is higher than the configured one. Replicas and
+// MaxDeliver are what a fleet's durability rests on: a daemon started with a stale or
+// shortened config (or a laptop's defaults) must not quietly take a three-node cluster down to
+// one copy, or give events up sooner. Raising them is the config's to do; lowering them is a
+// deliberate act with the nats CLI.
+func (q *Queue) noDowngrade(kind, name, field string, live, want int) int {
+	if live <= want {
+		return want
+	}
+	q.log.Warn("refusing to downgrade what the server has; keeping the live value (lower it with the nats CLI if you mean it)",
+		"kind", kind, "name", name, "field", field, "live", live, "configured", want)
+	return live
+}
+
+type bucket struct {
+	kv  *jetstream.KeyValue
+	cfg jetstream.KeyValueConfig
+}
+
+// buckets are the KeyValue buckets the daemons declare and every process uses.
+func (q *Queue) buckets() []bucket {
+	return []bucket{
 		{&q.Runs, q.bucketConfig(BucketRuns, q.cfg.RunsTTL, 5, "run ledger: one entry per run, updated before and after each step")},
 		{&q.Approvals, q.bucketConfig(BucketApprovals, q.cfg.ApprovalsTTL, 5, "approval gates waiting for a responder")},
 		{&q.Leases, q.bucketConfig(BucketLeases, q.cfg.LeaseTTL, 1, "concurrency leases per runbook and host; expire unless renewed")},
+		// No TTL: a dry-run switched on for a month must still be on after the month.
+		// The history is the audit trail of who switched what, kept for good.
+		{&q.Switches, q.bucketConfig(BucketSwitches, 0, switchesHistory, "fleet-wide kill and dry-run switches; never expire")},
 	}
-	for _, b := range buckets {
-		kv, err := q.js.CreateOrUpdateKeyValue(ctx, b.cfg)
-		if err != nil {
-			return fmt.Errorf("kv bucket %s: %w", b.cfg.Bucket, err)
-		}
-		*b.kv = kv
-	}
-	return nil
 }
 
 func (q *Queue) streamConfig() jetstream.StreamConfig {

@@ -55,6 +55,11 @@ func TestSwitchIsSeenByTheFleet(t *testing.T) {
 	t.Setenv("ALAYA_NATS_URLS", srv.URL())
 	t.Setenv("ALAYA_EVIDENCE_DIR", t.TempDir())
 	ctx := context.Background()
+	daemon, err := queue.Connect(ctx, queue.Config{URLs: []string{srv.URL()}}, slog.New(slog.DiscardHandler), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer daemon.Close()
 	var out, errOut bytes.Buffer
 	if code := run(ctx, []string{"switch", "kill", "on"}, &out, &errOut); code != 0 || !strings.Contains(out.String(), "kill: on") {
 		t.Fatalf("switch kill on: %d %q %q", code, out.String(), errOut.String())

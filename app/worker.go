@@ -105,7 +105,7 @@ func (w *Worker) assemble(ctx context.Context, inv *inventory.Inventory, catalog
 		Redactor:  evidence.NewRedactor(w.cfg.Secrets()),
 		Gates:     g,
 		Balancers: balancers.Deps{Hosts: inv, Dialer: w.exec, ELBv2: w.elbv2},
-		Safety: &remediate.Safety{Guard: safety.New(w.queue.Leases, runsKV), Limits: safety.Limits{
+		Safety: &remediate.Safety{Guard: safety.New(w.queue.Leases, runsKV, w.queue.Switches), Limits: safety.Limits{
 			StormIncidents: sw.StormIncidents, StormWindow: sw.StormWindow,
 			MaxActions: sw.MaxActions, ActionWindow: sw.ActionWindow,
 		}},

@@ -139,13 +139,14 @@ func (f *fakePD) find(want string) string {
 }
 
 type bed struct {
-	safety *remediate.Safety // nil: no fleet limits
-	leases jetstream.KeyValue
-	pd     *fakePD
-	runner *fakeRunner
-	runs   jetstream.KeyValue
-	approv *approval.Store
-	newP   func(owner string) *remediate.Pipeline
+	safety   *remediate.Safety // nil: no fleet limits
+	leases   jetstream.KeyValue
+	pd       *fakePD
+	runner   *fakeRunner
+	runs     jetstream.KeyValue
+	switches jetstream.KeyValue
+	approv   *approval.Store
+	newP     func(owner string) *remediate.Pipeline
 }
 
 func newBed(t *testing.T) *bed { return newBedWith(t, gatedRunbook) }
@@ -170,6 +171,10 @@ func newBedClock(t *testing.T, runbook string, clock func() time.Time) *bed {
 	if err != nil {
 		t.Fatal(err)
 	}
+	switches, err := js.CreateKeyValue(ctx, jetstream.KeyValueConfig{Bucket: "switches"})
+	if err != nil {
+		t.Fatal(err)
+	}
 	akv, err := js.CreateKeyValue(ctx, jetstream.KeyValueConfig{Bucket: "approvals"})
 	if err != nil {
 		t.Fatal(err)
@@ -189,7 +194,7 @@ func newBedClock(t *testing.T, runbook string, clock func() time.Time) *bed {
 	if err != nil {
 		t.Fatal(err)
 	}
-	b := &bed{pd: &fakePD{}, runner: &fakeRunner{}, runs: runs, leases: leases, approv: approval.NewStore(akv, clock)}
+	b := &bed{pd: &fakePD{}, runner: &fakeRunner{}, runs: runs, leases: leases, switches: switches, approv: approval.NewStore(akv, clock)}
 	b.newP = func(owner string) *remediate.Pipeline {
 		m := remediate.NewMetrics(prometheus.NewRegistry())
 		log := slog.New(slog.DiscardHandler)

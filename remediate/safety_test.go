@@ -13,7 +13,7 @@ import (
 var coolingRunbook = strings.Replace(gatedRunbook, "steps:\n", "limits: {cooldown: 1h}\nsteps:\n", 1)
 
 func withSafety(b *bed, limits safety.Limits) *safety.Guard {
-	g := safety.New(b.leases, b.runs)
+	g := safety.New(b.leases, b.runs, b.switches)
 	b.safety = &remediate.Safety{Guard: g, Limits: limits}
 	return g
 }

@@ -21,14 +21,16 @@ var ErrHostBusy = errors.New("another run is changing this host")
 
 // Guard answers the safety questions for one worker.
 type Guard struct {
-	leases jetstream.KeyValue // short-lived keys: host leases (the bucket's TTL reaps dead holders)
-	state  jetstream.KeyValue // long-lived keys: cooldowns, window counters, switches
-	now    func() time.Time
+	leases   jetstream.KeyValue // short-lived keys: host leases (the bucket's TTL reaps dead holders)
+	state    jetstream.KeyValue // long-lived keys: cooldowns, window counters
+	switches jetstream.KeyValue // keys that never expire: the fleet switches
+	now      func() time.Time
 }
 
-// New returns a guard over the leases bucket (short TTL) and a long-lived state bucket.
-func New(leases, state jetstream.KeyValue) *Guard {
-	return &Guard{leases: leases, state: state, now: time.Now}
+// New returns a guard over the leases bucket (short TTL), a long-lived state bucket and the
+// switches bucket, which must have no TTL.
+func New(leases, state, switches jetstream.KeyValue) *Guard {
+	return &Guard{leases: leases, state: state, switches: switches, now: time.Now}
 }
 
 // token makes a name usable as one KV key token.

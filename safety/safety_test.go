@@ -26,7 +26,7 @@ func newGuards(t *testing.T, n int) []*Guard {
 	t.Cleanup(func() { q.Close() })
 	var gs []*Guard
 	for range n {
-		gs = append(gs, New(q.Leases, q.Runs))
+		gs = append(gs, New(q.Leases, q.Runs, q.Switches))
 	}
 	return gs
 }

@@ -55,7 +55,7 @@ func fleetGuard(ctx context.Context, cfgPath string) (*safety.Guard, func(), err
 	if err != nil {
 		return nil, nil, err
 	}
-	return safety.New(q.Leases, q.Runs), func() { q.Close() }, nil
+	return safety.New(q.Leases, q.Runs, q.Switches), func() { q.Close() }, nil
 }
 
 // fleetQueue connects to the NATS the config names, for commands that read or change what

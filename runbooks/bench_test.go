@@ -91,3 +91,43 @@ func BenchmarkLoad1000(b *testing.B) {
 		}
 	}
 }
+
+// renderRunbook has the placeholder shapes commands have: bare words, inside double quotes,
+// concatenated with text, a list, and a restart health check.
+const renderRunbook = `
+name: render
+owner: sre
+match: "true"
+targets: {expr: 'hosts_from_alerts(alerts, "host")'}
+steps:
+  - name: tail
+    run: tail -n 200 /var/log/app/{{ service }}.log | grep -c -- {{ incident.title }}
+  - name: echo
+    run: 'printf "%s\n" "Investigating {{ incident.id }}: {{ incident.title }}" > /tmp/alaya-{{ incident.id }}'
+  - name: hosts
+    run: for h in {{ map(alerts, .details.host) }}; do ping -c1 -- "$h"; done
+  - name: gate
+    gate: {}
+  - name: restart
+    restart:
+      service: "{{ service }}"
+      health_check: curl -fsS http://localhost:8080/health?svc={{ service }}
+`
+
+// BenchmarkPlanRender is planning one incident: targets resolved, every template rendered
+// for three hosts. Rendering must not parse shell: that is done once at load.
+func BenchmarkPlanRender(b *testing.B) {
+	inv := testInventory(b)
+	rb, err := Parse("render.yaml", []byte(renderRunbook), inv)
+	if err != nil {
+		b.Fatal(err)
+	}
+	ev := benchEvent()
+	b.ReportAllocs()
+	b.ResetTimer()
+	for b.Loop() {
+		if _, err := rb.Plan(ev, inv); err != nil {
+			b.Fatal(err)
+		}
+	}
+}

@@ -154,6 +154,9 @@ func (l *loader) param(path, key, src string, shell bool) actionParam {
 		l.exprErr(path+"."+key, err)
 		return p
 	}
+	if shell && !l.shellTemplate(path+"."+key, t) {
+		return p
+	}
 	p.tmpl = t
 	return p
 }

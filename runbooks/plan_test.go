@@ -84,7 +84,7 @@ func TestPlanRendersEverything(t *testing.T) {
 	if !slices.Equal(kinds, []string{"run", "collect", "gate", "heap_dump", "lb_detach", "restart", "lb_attach"}) {
 		t.Errorf("kinds %v", kinds)
 	}
-	if got := p.Steps[0].Commands["app-3"]; got != "sudo -u 'checkout' jcmd $(pgrep -f -u 'checkout' java | head -1) GC.heap_info" {
+	if got := p.Steps[0].Commands["app-3"]; got != `__alaya_1='checkout' __alaya_2='checkout'; sudo -u "${__alaya_1}" jcmd $(pgrep -f -u "${__alaya_2}" java | head -1) GC.heap_info` {
 		t.Errorf("command %q", got)
 	}
 	if g := p.Steps[2].Gate; g == nil || g.Expires != 20*60e9 || !slices.Equal(g.Approvers.Teams, []string{"checkout-oncall"}) {

@@ -137,7 +137,7 @@ func (l *loader) when(path, src string, def *stepDef) {
 func (l *loader) body(path string, s stepYAML, def *stepDef) {
 	switch def.kind {
 	case KindRun:
-		def.run = l.template(path+".run", s.Run, true)
+		def.run = l.template(path+".run", s.Run, true, true)
 	case KindCollect:
 		l.collect(path, s.Collect, def)
 	case KindGate:
@@ -154,8 +154,9 @@ func (l *loader) body(path string, s stepYAML, def *stepDef) {
 }
 
 // template compiles a template held at path; shell templates see the same environment as
-// value templates, they differ only in how they are rendered.
-func (l *loader) template(path, src string, required bool) *template {
+// value templates, and are parsed as shell so that every value goes where the shell reads
+// it once, as data.
+func (l *loader) template(path, src string, required, shell bool) *template {
 	if strings.TrimSpace(src) == "" {
 		if required {
 			l.errs.Add(l.doc.Pos(path), "empty %s", path[strings.LastIndex(path, ".")+1:])
@@ -167,7 +168,29 @@ func (l *loader) template(path, src string, required bool) *template {
 		l.exprErr(path, err)
 		return nil
 	}
+	if shell && !l.shellTemplate(path, t) {
+		return nil
+	}
 	return t
+}
+
+// shellTemplate decides where each value of a command goes, or reports why it cannot.
+func (l *loader) shellTemplate(path string, t *template) bool {
+	modes, errs := checkShell(t.src, t.parts)
+	for _, e := range errs {
+		l.exprErr(path, e)
+	}
+	if errs != nil {
+		return false
+	}
+	n := 0
+	for i := range t.parts {
+		if t.parts[i].src != "" {
+			t.parts[i].mode = modes[n]
+			n++
+		}
+	}
+	return true
 }
 
 func (l *loader) collect(path string, paths []string, def *stepDef) {
@@ -180,7 +203,7 @@ func (l *loader) collect(path string, paths []string, def *stepDef) {
 			l.errs.Add(l.doc.Pos(ppath), "collect path %q: expected an absolute path", p)
 			continue
 		}
-		if t := l.template(ppath, p, true); t != nil {
+		if t := l.template(ppath, p, true, false); t != nil {
 			def.collect = append(def.collect, t)
 		}
 	}

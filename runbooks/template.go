@@ -27,7 +27,8 @@ type part struct {
 	text   string
 	prog   *vm.Program
 	src    string
-	offset int // byte offset of the expression source within the template
+	offset int      // byte offset of the expression source within the template
+	mode   slotMode // where a shell command holds the value, decided at load (shellctx.go)
 }
 
 // splitTemplate cuts src into literal and {{ expr }} parts. A "}}" inside a quoted string in
@@ -145,15 +146,65 @@ func kindWord(t reflect.Type) string {
 	return t.Kind().String()
 }
 
-// render produces a shell command: literal text as written, every interpolated value quoted.
+// render produces a shell command. Every value is assigned, single-quoted, to a variable of
+// its own in a prelude, and the command refers to the variable where the placeholder stood:
+//
+//	__alaya_1='DQTEST $(touch x)'; echo "Investigating: ${__alaya_1}"
+//
+// Inside single quotes nothing is special, and a parameter expansion's result is never read
+// again as code; that the reference stands where the shell reads it once was proven at load
+// (checkShell). No parsing happens here.
 func (t *template) render(machine *vm.VM, env any) (string, error) {
-	return t.expand(machine, env, func(_ *part, words []string) (string, error) {
-		quoted := make([]string, len(words))
-		for i, w := range words {
-			quoted[i] = Quote(w)
+	var pre, body strings.Builder
+	n := 0
+	for i := range t.parts {
+		p := &t.parts[i]
+		if p.prog == nil {
+			body.WriteString(p.text)
+			continue
 		}
-		return strings.Join(quoted, " "), nil
-	})
+		words, err := t.words(machine, *p, env)
+		if err != nil {
+			return "", err
+		}
+		if p.mode != slotWord && len(words) != 1 {
+			words = []string{strings.Join(words, " ")}
+		}
+		for j, w := range words {
+			n++
+			if j > 0 {
+				body.WriteByte(' ')
+			}
+			if n > 1 {
+				pre.WriteByte(' ')
+			}
+			writeVar(&pre, &body, n, w, p.mode == slotInDQ)
+		}
+	}
+	if n == 0 {
+		return body.String(), nil
+	}
+	pre.WriteString("; ")
+	pre.WriteString(body.String())
+	return pre.String(), nil
+}
+
+// writeVar writes the assignment of value number n to pre and its reference to body.
+func writeVar(pre, body *strings.Builder, n int, value string, inDQ bool) {
+	name := varPrefix + strconv.Itoa(n)
+	pre.WriteString(name)
+	pre.WriteString("='")
+	pre.WriteString(strings.ReplaceAll(value, "'", `'\''`))
+	pre.WriteByte('\'')
+	if !inDQ {
+		body.WriteByte('"')
+	}
+	body.WriteString("${")
+	body.WriteString(name)
+	body.WriteByte('}')
+	if !inDQ {
+		body.WriteByte('"')
+	}
 }
 
 // renderValue produces a plain value (an action parameter, a path): no shell is involved, so

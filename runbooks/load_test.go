@@ -76,6 +76,12 @@ func TestLoadBad(t *testing.T) {
 		{"targets_type", []string{
 			"targets_type.yaml:5:9: targets.expr gives a number: expected a host name (string) or a list of host names",
 		}},
+		{"shell", []string{
+			`shell.yaml:7:32: {{ incident.title }} inside single quotes, where the shell would not expand it; write it outside the quotes: echo 'Investigating: '{{ incident.title }}`,
+			`shell.yaml:12:7: {{ incident.title }} inside a here-document, whose text Alaya cannot quote; pass the value as an argument instead, e.g. printf '%s\n' {{ value }} | command`,
+			`shell.yaml:14:19: {{ params.log }} as an argument of sh, which runs its first operand (the -c command or a script) as shell code; pass the value as data instead: as an argument after the code (sh -c 'echo "$1"' sh {{ value }}) or on standard input`,
+			`shell.yaml:20:26: {{ host.name }} as an argument of ssh, which joins its arguments into a command that the remote shell parses again; Alaya already runs the command on every target: name the host in the runbook's targets and run the command there`,
+		}},
 		{"template", []string{
 			"template.yaml:7:47: unknown field \"nmae\" (expected one of: address, bastion, labels, name, port, user)",
 			"template.yaml:11:31: unknown parameter \"log\" (this runbook defines no params)",

@@ -51,6 +51,8 @@ type cmdSpec struct {
 	codeEndsOptions bool
 	// why says what the command does with its arguments, for the refusal.
 	why string
+	// hint is how to pass a value instead, when the general advice does not fit.
+	hint string
 }
 
 var shellSpec = cmdSpec{kind: cmdInterp, valueOpts: []string{"-o", "+o", "-O", "+O", "--rcfile", "--init-file"},
@@ -60,22 +62,22 @@ var cmdSpecs = map[string]cmdSpec{
 	"eval":        {kind: cmdCode, why: "runs its arguments as shell code"},
 	"source":      {kind: cmdCode, why: "runs a file as shell code"},
 	".":           {kind: cmdCode, why: "runs a file as shell code"},
-	"trap":        {kind: cmdCode, why: "runs its action as shell code when a signal arrives"},
-	"alias":       {kind: cmdCode, why: "defines shell code run later"},
+	"trap":        {kind: cmdCode, why: "runs its action as shell code when a signal arrives", hint: "; assign it to a variable (v={{ value }}) and refer to it in the single-quoted action: trap 'echo \"$v\"' EXIT"},
+	"alias":       {kind: cmdCode, why: "defines shell code run later", hint: "; use a function that takes the value as an argument"},
 	"fc":          {kind: cmdCode, why: "runs history entries as shell code"},
 	"bind":        {kind: cmdCode, why: "binds keys to shell code"},
 	"complete":    {kind: cmdCode, why: "runs completion commands as shell code"},
 	"compgen":     {kind: cmdCode, why: "expands its word lists and runs -C commands as shell code"},
-	"ssh":         {kind: cmdCode, why: "joins its arguments into a command that the remote shell parses again"},
-	"mosh":        {kind: cmdCode, why: "joins its arguments into a command that the remote shell parses again"},
-	"rsh":         {kind: cmdCode, why: "joins its arguments into a command that the remote shell parses again"},
-	"scp":         {kind: cmdCode, why: "passes remote paths to a remote shell, and takes options that run programs"},
-	"rsync":       {kind: cmdCode, why: "passes remote paths to a remote shell, and -e runs a program"},
-	"su":          {kind: cmdCode, why: "runs its -c argument as shell code"},
-	"runuser":     {kind: cmdCode, why: "runs its -c argument as shell code"},
-	"xargs":       {kind: cmdCode, why: "builds commands from its arguments and input"},
+	"ssh":         {kind: cmdCode, why: "joins its arguments into a command that the remote shell parses again", hint: "; Alaya already runs the command on every target: name the host in the runbook's targets and run the command there"},
+	"mosh":        {kind: cmdCode, why: "joins its arguments into a command that the remote shell parses again", hint: "; Alaya already runs the command on every target: name the host in the runbook's targets and run the command there"},
+	"rsh":         {kind: cmdCode, why: "joins its arguments into a command that the remote shell parses again", hint: "; Alaya already runs the command on every target: name the host in the runbook's targets and run the command there"},
+	"scp":         {kind: cmdCode, why: "passes remote paths to a remote shell, and takes options that run programs", hint: "; Alaya already runs the command on every target: name the host in the runbook's targets and run the command there"},
+	"rsync":       {kind: cmdCode, why: "passes remote paths to a remote shell, and -e runs a program", hint: "; Alaya already runs the command on every target: name the host in the runbook's targets and run the command there"},
+	"su":          {kind: cmdCode, why: "runs its -c argument as shell code", hint: "; use sudo -n -u USER -- command {{ value }}, which passes it as an argument"},
+	"runuser":     {kind: cmdCode, why: "runs its -c argument as shell code", hint: "; use sudo -n -u USER -- command {{ value }}, which passes it as an argument"},
+	"xargs":       {kind: cmdCode, why: "builds commands from its arguments and input", hint: "; give the value to the command directly, as an argument"},
 	"parallel":    {kind: cmdCode, why: "runs its arguments through a shell"},
-	"watch":       {kind: cmdCode, why: "joins its arguments and runs them with sh -c"},
+	"watch":       {kind: cmdCode, why: "joins its arguments and runs them with sh -c", hint: "; run the command once: Alaya runs diagnostics when the incident fires"},
 	"script":      {kind: cmdCode, why: "runs its -c argument as shell code"},
 	"at":          {kind: cmdCode, why: "runs its input as shell code later"},
 	"batch":       {kind: cmdCode, why: "runs its input as shell code later"},
@@ -180,7 +182,7 @@ func classifyArg(args []*syntax.Word, k int) argClass {
 		}
 		switch spec.kind {
 		case cmdCode:
-			return refuse("as an argument of %s, which %s%s", name, spec.why, codeHint)
+			return refuse("as an argument of %s, which %s%s", name, spec.why, or(spec.hint, codeHint))
 		case cmdNames:
 			return refuse("as an argument of %s, which %s; use a fixed name", name, spec.why)
 		case cmdFind:
@@ -274,6 +276,9 @@ func (s cmdSpec) wrapped(name string, args []*syntax.Word, start, k int) (int, a
 		if i == k {
 			return -1, optionsRefusal
 		}
+	}
+	if w, ok := literal(argAt(args, i)); ok && i < k && s.hasOpt(s.codeOpts, w) {
+		return -1, refuse("as an argument of %s %s, which runs shell code%s", name, w, codeHint)
 	}
 	for ; s.envAssigns && i < len(args); i++ {
 		w, ok := literal(args[i])
@@ -378,6 +383,14 @@ func (s cmdSpec) takesNext(word string) bool {
 		}
 	}
 	return false
+}
+
+// argAt is args[i], or an empty word past the end.
+func argAt(args []*syntax.Word, i int) *syntax.Word {
+	if i < len(args) {
+		return args[i]
+	}
+	return &syntax.Word{}
 }
 
 // literal is the text of a word made only of literal text and quotes.

@@ -141,6 +141,16 @@ func (c *shellCheck) parseError(err error) {
 	if errors.As(err, &le) {
 		off, msg = int(le.Pos.Offset()), le.Error()
 	}
+	for n, s := range c.spans {
+		if off >= s.at && off < s.at+s.n {
+			if strings.Contains(msg, "heredoc") {
+				c.fail(n, "as a here-document delimiter; use a fixed word")
+			} else {
+				c.fail(n, "where the shell cannot parse the command: "+msg)
+			}
+			return
+		}
+	}
 	c.errs = append(c.errs, templateError(c.src, c.origOffset(off), "the shell cannot parse this command: "+msg))
 }
 

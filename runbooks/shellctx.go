@@ -180,7 +180,7 @@ func (c *shellCheck) walk(f *syntax.File) {
 func (c *shellCheck) visit(n syntax.Node, stack []syntax.Node) bool {
 	switch n := n.(type) {
 	case *syntax.ParamExp:
-		if i, ok := sentinel(n); ok {
+		if i, ok := sentinel(n); ok && i < len(c.found) {
 			c.placeholder(i, stack)
 			return false
 		}

@@ -6,8 +6,9 @@
 //   - silently not match because of a typo. Every rule, target expression, template and `when`
 //     condition is compiled once at load against typed environments describing the incident
 //     model, so `incident.titel` is a load error at file:line:col, not a false at run time.
-//   - run incident data as code. Command templates interpolate expr values, and the engine
-//     single-quotes every interpolated value for the shell; there is no raw interpolation.
+//   - run incident data as code. Command templates are parsed as shell at load; a value may
+//     stand only where the shell reads it once, as data, and is passed through a variable
+//     assigned in a single-quoted prelude. There is no raw interpolation.
 //   - touch a host that is not in the inventory, or too many hosts. Targets resolve only to
 //     inventory hosts, and everything else is refused with a reason and reported.
 //   - change a system without a person agreeing. A step that changes a system must come after

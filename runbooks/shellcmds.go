@@ -31,6 +31,10 @@ const (
 	cmdNames
 	// cmdFind: find, whose -exec, -execdir, -ok and -okdir run the words up to ";" or "+".
 	cmdFind
+	// cmdOptionRuns: arguments are data, but the command reads options anywhere among them
+	// (GNU getopt permutes) and some options run programs (tar --to-command): a value
+	// must not begin a word unless it follows "--".
+	cmdOptionRuns
 )
 
 // cmdSpec describes one command.
@@ -49,6 +53,9 @@ type cmdSpec struct {
 	envAssigns bool
 	// codeEndsOptions: after the code option's value every word is an argument (python -c).
 	codeEndsOptions bool
+	// permutes: options are read after operands too (GNU sed), so an operand must follow
+	// "--" or start with fixed text.
+	permutes bool
 	// why says what the command does with its arguments, for the refusal.
 	why string
 	// hint is how to pass a value instead, when the general advice does not fit.
@@ -122,16 +129,32 @@ var cmdSpecs = map[string]cmdSpec{
 	"perl": interp("-e", "-E"), "ruby": interp("-e"), "php": interp("-r"),
 	"node": interp("-e", "--eval", "-p", "--print"), "nodejs": interp("-e", "--eval", "-p", "--print"),
 	"awk": awkSpec, "gawk": awkSpec, "mawk": awkSpec, "nawk": awkSpec,
-	"sed": {kind: cmdInterp, valueOpts: []string{"-l", "--line-length"}, codeOpts: []string{"-e", "--expression", "-f", "--file"},
+	"sed": {kind: cmdInterp, valueOpts: []string{"-l", "--line-length"}, codeOpts: []string{"-e", "--expression", "-f", "--file"}, permutes: true,
 		why: "runs its script (the first operand, or -e) as sed code, which can run commands and write files"},
 
 	"find": {kind: cmdFind},
+
+	"tar":   optionRuns("--to-command, --use-compress-program and --checkpoint-action run programs"),
+	"git":   optionRuns("-c, --upload-pack and --exec run programs"),
+	"zip":   optionRuns("-TT runs a program"),
+	"wget":  optionRuns("--execute runs commands and -O writes files"),
+	"curl":  optionRuns("-K reads a config and -o writes files"),
+	"psql":  optionRuns("-c runs SQL, and \\! in it a shell"),
+	"mysql": optionRuns("-e runs SQL, and system in it a shell"),
+	"less":  optionRuns("+ and -k options run commands"),
+	"man":   optionRuns("-P runs a pager"),
+	"vi":    optionRuns("-c and + run editor commands, which run a shell"),
+	"vim":   optionRuns("-c and + run editor commands, which run a shell"),
 
 	"read":      {kind: cmdNames, why: "takes variable names, and bash evaluates array subscripts in them"},
 	"unset":     {kind: cmdNames, why: "takes variable names, and bash evaluates array subscripts in them"},
 	"getopts":   {kind: cmdNames, why: "takes variable names, and bash evaluates array subscripts in them"},
 	"mapfile":   {kind: cmdNames, why: "takes a variable name and a -C callback run as shell code"},
 	"readarray": {kind: cmdNames, why: "takes a variable name and a -C callback run as shell code"},
+}
+
+func optionRuns(why string) cmdSpec {
+	return cmdSpec{kind: cmdOptionRuns, why: "reads options among its arguments, and " + why}
 }
 
 var awkSpec = cmdSpec{kind: cmdInterp, valueOpts: []string{"-v", "-F", "--assign", "--field-separator"},
@@ -187,8 +210,14 @@ func classifyArg(args []*syntax.Word, k int) argClass {
 			return refuse("as an argument of %s, which %s; use a fixed name", name, spec.why)
 		case cmdFind:
 			return findArg(args, start, k)
+		case cmdOptionRuns:
+			return optionArg(name, spec, args, start, k)
 		case cmdInterp:
-			return spec.interpArg(name, args, start, k)
+			c := spec.interpArg(name, args, start, k)
+			if !c.refused && spec.permutes {
+				return optionArg(name, spec, args, start, k)
+			}
+			return c
 		}
 		next, c := spec.wrapped(name, args, start, k)
 		if next < 0 {
@@ -198,8 +227,9 @@ func classifyArg(args []*syntax.Word, k int) argClass {
 	}
 }
 
-// findArg refuses values in the commands find runs (-exec ... ;) and allows them elsewhere
-// (find {{ dir }} -name {{ pattern }}).
+// findArg refuses values in the commands find runs (-exec ... ;), and values that could
+// become a primary (-delete): a value may follow a primary that takes one (-name {{ x }}) or
+// start after fixed text (/var/log/{{ x }}).
 func findArg(args []*syntax.Word, start, k int) argClass {
 	in := ""
 	for i := start + 1; i < k; i++ {
@@ -214,7 +244,54 @@ func findArg(args []*syntax.Word, start, k int) argClass {
 	if in != "" {
 		return refuse("in the command of find %s, which runs it (and sh -c there runs code)%s", in, codeHint)
 	}
-	return dataArg
+	if prev, _ := literal(args[k-1]); findPrimaries[prev] || beginsFixed(args[k]) {
+		return dataArg
+	}
+	return refuse("as an argument of find where it could become a primary such as -delete or -fprint; start the word with fixed text (./{{ value }}, /var/log/{{ value }}) or put it after -name or -path")
+}
+
+// findPrimaries take the next word as their argument.
+var findPrimaries = map[string]bool{
+	"-name": true, "-iname": true, "-path": true, "-ipath": true, "-wholename": true, "-iwholename": true,
+	"-regex": true, "-iregex": true, "-lname": true, "-ilname": true, "-newer": true, "-anewer": true,
+	"-cnewer": true, "-user": true, "-group": true, "-uid": true, "-gid": true, "-type": true, "-xtype": true,
+	"-size": true, "-perm": true, "-mtime": true, "-mmin": true, "-atime": true, "-amin": true, "-ctime": true,
+	"-cmin": true, "-maxdepth": true, "-mindepth": true, "-links": true, "-inum": true, "-samefile": true,
+	"-used": true, "-fstype": true, "-context": true, "-printf": true,
+}
+
+// optionArg refuses a value that begins a word of a command reading options anywhere,
+// unless "--" came before it.
+func optionArg(name string, spec cmdSpec, args []*syntax.Word, start, k int) argClass {
+	if beginsFixed(args[k]) {
+		return dataArg
+	}
+	for i := start + 1; i < k; i++ {
+		if w, _ := literal(args[i]); w == "--" {
+			return dataArg
+		}
+	}
+	return refuse("as an argument of %s, which %s; a value starting with - would be read as an option: write -- before it, or start the word with fixed text (./{{ value }})", name, spec.why)
+}
+
+// beginsFixed reports whether a word starts with literal text, so a value inside it cannot
+// make it an option.
+func beginsFixed(w *syntax.Word) bool {
+	if len(w.Parts) == 0 {
+		return false
+	}
+	switch p := w.Parts[0].(type) {
+	case *syntax.Lit:
+		return p.Value != ""
+	case *syntax.SglQuoted:
+		return p.Value != "" && !p.Dollar
+	case *syntax.DblQuoted:
+		if len(p.Parts) > 0 {
+			l, ok := p.Parts[0].(*syntax.Lit)
+			return ok && l.Value != ""
+		}
+	}
+	return false
 }
 
 // nestedRunner finds, for a command Alaya does not know (docker exec, kubectl exec, ip netns

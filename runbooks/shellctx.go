@@ -50,7 +50,7 @@ type shellCheck struct {
 	found   []bool
 	errs    []*exprError
 
-	assigns []nodeAt
+	assigns []nodeAt // assignments and for loops: the names values may flow into
 	uses    []nodeAt // parameter expansions and arithmetic names of the author's variables
 	calls   []*syntax.CallExpr
 	funcs   map[string]bool
@@ -200,6 +200,8 @@ func (c *shellCheck) visit(n syntax.Node, stack []syntax.Node) bool {
 		if n.Name != nil {
 			c.assigns = append(c.assigns, nodeAt{n.Name.Value, slices.Clone(stack)})
 		}
+	case *syntax.WordIter:
+		c.assigns = append(c.assigns, nodeAt{n.Name.Value, slices.Clone(stack)})
 	case *syntax.FuncDecl:
 		c.funcs[n.Name.Value] = true
 	case *syntax.CallExpr:

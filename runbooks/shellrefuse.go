@@ -234,16 +234,23 @@ func (c *shellCheck) useRefusal(u nodeAt) string {
 	return ""
 }
 
-// valueOrigin finds, in an assignment's value, a placeholder or a variable that holds one.
+// valueOrigin finds, in an assignment's value or a for loop's list, a placeholder or a
+// variable that holds one.
 func (c *shellCheck) valueOrigin(node syntax.Node, origin map[string]int) int {
-	a := node.(*syntax.Assign)
 	found := -1
 	var parts []syntax.Node
-	if a.Value != nil {
-		parts = append(parts, a.Value)
-	}
-	if a.Array != nil {
-		parts = append(parts, a.Array)
+	switch a := node.(type) {
+	case *syntax.Assign:
+		if a.Value != nil {
+			parts = append(parts, a.Value)
+		}
+		if a.Array != nil {
+			parts = append(parts, a.Array)
+		}
+	case *syntax.WordIter:
+		for _, w := range a.Items {
+			parts = append(parts, w)
+		}
 	}
 	for _, part := range parts {
 		syntax.Walk(part, func(n syntax.Node) bool {

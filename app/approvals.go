@@ -79,14 +79,17 @@ func approvalPolicy(cfg *config.Config, pd *pagerduty.Client, log *slog.Logger) 
 	}
 }
 
-// pageURL returns the approval-page link maker for notes, or nil when there is no key to sign
-// links with.
+// pageURL returns the approval-page link maker for notes, or nil when there is no page or no
+// key to sign links with. Links point at receiver.page_url (the proxy), else public_url.
 func pageURL(cfg *config.Config) func(incident, code string) string {
 	key, err := linkKey(cfg)
-	if err != nil {
+	if err != nil || cfg.Receiver.PageListen == "" {
 		return nil
 	}
-	base := publicURL(cfg)
+	base := strings.TrimRight(cfg.Receiver.PageURL, "/")
+	if base == "" {
+		base = publicURL(cfg)
+	}
 	return func(incident, code string) string { return page.URL(base, key, incident, code) }
 }
 
@@ -116,9 +119,13 @@ func gates(ctx context.Context, cfg *config.Config, q *queue.Queue, pd *pagerdut
 		PageKey: key, PageURL: pageURL(cfg)}, nil
 }
 
-// approvalPage is the receiver's approval page. Decisions on the page need a trusted proxy
-// and PagerDuty (to turn the proxy's email into a user); otherwise the page is read-only.
+// approvalPage is the receiver's approval page, served on receiver.page_listen. Decisions on
+// the page need a proxy that proves itself (receiver.page) and PagerDuty (to turn the proxy's
+// email into a user); otherwise the page is read-only.
 func (r *Receiver) approvalPage(ctx context.Context) error {
+	if r.cfg.Receiver.PageListen == "" {
+		return nil
+	}
 	key, err := linkKey(r.cfg)
 	if err != nil {
 		r.log.Warn("approval page disabled: no link key", "err", err)
@@ -128,8 +135,11 @@ func (r *Receiver) approvalPage(ctx context.Context) error {
 	if err != nil {
 		return fmt.Errorf("receiver: %w", err)
 	}
-	pcfg := page.Config{Key: key, TrustedProxyCIDRs: r.cfg.TrustedProxyPrefixes(), IdentityHeader: r.cfg.Receiver.IdentityHeader,
-		Publisher: r.queue, Logger: r.log}
+	identity, err := pageIdentity(r.cfg, r.log)
+	if err != nil {
+		return fmt.Errorf("receiver: %w", err)
+	}
+	pcfg := page.Config{Key: key, Identity: identity, Publisher: r.queue, Logger: r.log}
 	var policy *approval.Policy
 	if r.pd != nil {
 		policy = approvalPolicy(r.cfg, r.pd, r.log)

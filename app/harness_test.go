@@ -59,6 +59,7 @@ type harness struct {
 	cfg      *config.Config
 	store    evidence.Store
 	receiver string // base URL
+	page     string // the approval page's own listener (base URL)
 	worker   string // base URL
 	logs     *syncBuffer
 	dir      string             // runbooks/ and inventory.yaml live here
@@ -97,6 +98,7 @@ func newHarness(t testing.TB, opts ...harnessOption) *harness {
 		"ALAYA_RECEIVER_WEBHOOK_SECRETS":    "old-secret-rotating-out," + webhookSecret,
 		"ALAYA_RECEIVER_PUBLISH_TIMEOUT":    "1s",
 		"ALAYA_RECEIVER_LINK_KEY":           "link-key-for-e2e-tests-0123456789",
+		"ALAYA_RECEIVER_PAGE_LISTEN":        fmt.Sprintf("127.0.0.1:%d", freePort(t)),
 		"ALAYA_RECEIVER_ALERTMANAGER_TOKEN": amToken,
 		"ALAYA_WORKER_RUNBOOKS":             filepath.Join(dir, "runbooks"),
 		"ALAYA_WORKER_INVENTORY":            filepath.Join(dir, "inventory.yaml"),
@@ -114,6 +116,7 @@ func newHarness(t testing.TB, opts ...harnessOption) *harness {
 		o(dir, env)
 	}
 	h.dir = dir
+	h.page = "http://" + env["ALAYA_RECEIVER_PAGE_LISTEN"]
 	h.cfg, err = config.Load("", func(k string) string { return env[k] })
 	if err != nil {
 		t.Fatal(err)

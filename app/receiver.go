@@ -24,7 +24,7 @@ type Receiver struct {
 	queue *queue.Queue
 	evid  http.Handler // nil unless evidence lives in a local directory
 	pd    *pagerduty.Client
-	page  http.Handler // the approval page; nil without a link key
+	page  http.Handler // the approval page, on its own listener; nil without page_listen or a link key
 }
 
 // NewReceiver connects to NATS, ensures the stream exists and prepares the routes.
@@ -65,7 +65,7 @@ func (r *Receiver) Run(ctx context.Context, ln net.Listener) error {
 		return err
 	}
 	r.log.Info("receiver listening", "addr", l.Addr().String())
-	return serve(ctx, l, r.routes(), r.log)
+	return r.serveWithPage(ctx, l, r.routes())
 }
 
 func newRegistry() *prometheus.Registry {

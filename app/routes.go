@@ -5,7 +5,6 @@ import (
 
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
-	"github.com/alaya-sre/alaya/approval/page"
 	"github.com/alaya-sre/alaya/pagerduty"
 	"github.com/alaya-sre/alaya/webhook"
 )
@@ -34,9 +33,6 @@ func (r *Receiver) routes() http.Handler {
 	mux.Handle("GET /healthz", webhook.Healthz())
 	mux.Handle("GET /readyz", webhook.Readyz(r.queue.Ready))
 	mux.Handle("GET /metrics", promhttp.HandlerFor(r.reg, promhttp.HandlerOpts{Registry: r.reg}))
-	if r.page != nil {
-		mux.Handle(page.PathPrefix, r.page)
-	}
 	if r.evid != nil {
 		mux.Handle("GET /evidence/", r.evid)
 	}

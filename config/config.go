@@ -54,10 +54,52 @@ type Receiver struct {
 	WebhookSecretsFile string        `yaml:"webhook_secrets_file"` // one secret a line; several during rotation
 	AlertmanagerToken  Secret        `yaml:"alertmanager_token"`
 	PublishTimeout     time.Duration `yaml:"publish_timeout"`
-	TrustedProxies     []string      `yaml:"trusted_proxies"` // CIDRs allowed to assert IdentityHeader
-	IdentityHeader     string        `yaml:"identity_header"`
-	LinkKey            Secret        `yaml:"link_key"` // signs evidence and approval links
-	LinkKeyFile        string        `yaml:"link_key_file"`
+	// PageListen is the approval page's own address, never the webhook listener's: only the
+	// authenticating proxy should reach it. Empty: no page.
+	PageListen string `yaml:"page_listen"`
+	// PageURL is how people reach the page (the proxy's address), for links in notes;
+	// public_url when empty.
+	PageURL     string `yaml:"page_url"`
+	Page        Page   `yaml:"page"`
+	LinkKey     Secret `yaml:"link_key"` // signs evidence and approval links
+	LinkKeyFile string `yaml:"link_key_file"`
+}
+
+// Page is how the approval page learns who is deciding: from a proxy that proves itself. Set
+// one of jwt (a signed identity assertion) or mtls (the proxy's client certificate); header
+// (a plain header trusted by peer address) is an opt-in for proxies that can do neither.
+// None: the page shows plans and the command to post, and takes no decisions.
+type Page struct {
+	JWT    PageJWT    `yaml:"jwt"`
+	MTLS   PageMTLS   `yaml:"mtls"`
+	Header PageHeader `yaml:"header"`
+}
+
+// PageJWT verifies the identity assertion an authenticating proxy adds to each request.
+type PageJWT struct {
+	Header         string        `yaml:"header"`           // e.g. X-Pomerium-Jwt-Assertion, Cf-Access-Jwt-Assertion
+	JWKSFile       string        `yaml:"jwks_file"`        // the proxy's public keys as a JWKS document
+	PublicKeysFile string        `yaml:"public_keys_file"` // or as PEM PUBLIC KEY blocks
+	Issuer         string        `yaml:"issuer"`
+	Audience       string        `yaml:"audience"`
+	MaxAge         time.Duration `yaml:"max_age"` // an assertion issued longer ago is refused (5m)
+	Claim          string        `yaml:"claim"`   // the claim holding the email (email)
+}
+
+// PageMTLS serves the page over TLS and requires the proxy's client certificate; the identity
+// header is trusted only on such connections.
+type PageMTLS struct {
+	CertFile       string `yaml:"cert_file"`
+	KeyFile        string `yaml:"key_file"`
+	ClientCAFile   string `yaml:"client_ca_file"`
+	IdentityHeader string `yaml:"identity_header"` // X-Forwarded-Email
+}
+
+// PageHeader trusts IdentityHeader from peers in TrustedProxies (each at most a /24 or /64).
+// Anyone who can send from those addresses can claim any identity: the receiver warns at start.
+type PageHeader struct {
+	TrustedProxies []string `yaml:"trusted_proxies"`
+	IdentityHeader string   `yaml:"identity_header"` // X-Forwarded-Email
 }
 
 // Worker runs runbooks.
@@ -155,6 +197,8 @@ func (c *Config) resolvePaths() {
 	dir := filepath.Dir(c.file)
 	for _, p := range []*string{
 		&c.NATS.StoreDir, &c.NATS.Credentials, &c.Receiver.WebhookSecretsFile, &c.Receiver.LinkKeyFile,
+		&c.Receiver.Page.JWT.JWKSFile, &c.Receiver.Page.JWT.PublicKeysFile, &c.Receiver.Page.MTLS.CertFile,
+		&c.Receiver.Page.MTLS.KeyFile, &c.Receiver.Page.MTLS.ClientCAFile,
 		&c.Worker.Runbooks, &c.Worker.Inventory, &c.PagerDuty.TokenFile, &c.Evidence.Dir,
 	} {
 		if *p != "" && !filepath.IsAbs(*p) {
@@ -174,7 +218,10 @@ func (c *Config) defaults() {
 	}
 	setDefault(&c.Receiver.Listen, ":8080")
 	setDefault(&c.Receiver.PublishTimeout, 3*time.Second)
-	setDefault(&c.Receiver.IdentityHeader, "X-Forwarded-Email")
+	setDefault(&c.Receiver.Page.JWT.MaxAge, 5*time.Minute)
+	setDefault(&c.Receiver.Page.JWT.Claim, "email")
+	setDefault(&c.Receiver.Page.MTLS.IdentityHeader, "X-Forwarded-Email")
+	setDefault(&c.Receiver.Page.Header.IdentityHeader, "X-Forwarded-Email")
 	setDefault(&c.Worker.Listen, ":9090")
 	setDefault(&c.Worker.Concurrency, queue.DefaultWorkers)
 	setDefault(&c.Worker.AckWait, queue.DefaultAckWait)

@@ -24,8 +24,9 @@ func TestLoadGood(t *testing.T) {
 	if want, _ := filepath.Abs("testdata/runbooks"); c.Worker.Runbooks != filepath.Join("testdata", "runbooks") && c.Worker.Runbooks != want {
 		t.Errorf("runbooks path %q not resolved against the config file", c.Worker.Runbooks)
 	}
-	if p := c.TrustedProxyPrefixes(); len(p) != 2 || p[1].String() != "192.0.2.7/32" {
-		t.Errorf("trusted proxies = %v, want a CIDR and a single address", p)
+	if c.PageMode() != "jwt" || c.Receiver.Page.JWT.MaxAge != 5*time.Minute || c.Receiver.Page.JWT.Claim != "email" ||
+		!strings.HasSuffix(c.Receiver.Page.JWT.JWKSFile, filepath.Join("testdata", "proxy-jwks.json")) {
+		t.Errorf("page = %s %+v", c.PageMode(), c.Receiver.Page.JWT)
 	}
 	if c.NATS.Duplicates != 72*time.Hour || c.Worker.Concurrency != 4 {
 		t.Errorf("defaults not applied: %+v %+v", c.NATS, c.Worker)
@@ -42,8 +43,9 @@ func TestLoadErrorsNameFileAndLine(t *testing.T) {
 		{"bad_values.yaml", []string{
 			`testdata/bad_values.yaml:2:10: log.level "loud"`,
 			`testdata/bad_values.yaml:4:15: receiver.public_url "alaya.example.com": expected an absolute URL`,
-			`testdata/bad_values.yaml:5:20: receiver.trusted_proxies: "10.0.0.0/33" is neither a CIDR`,
-			`testdata/bad_values.yaml:8:9: pagerduty.from "not-an-email"`,
+			`receiver.page.header.trusted_proxies: 10.0.0.0/8 is wider than /24`,
+			`receiver.page.header.trusted_proxies: "10.0.0.0/33" is neither a CIDR`,
+			`testdata/bad_values.yaml:11:9: pagerduty.from "not-an-email"`,
 		}},
 	}
 	for _, tt := range tests {
@@ -121,4 +123,47 @@ func TestSecretsNeverPrint(t *testing.T) {
 	if len(c.Secrets()) != 3 {
 		t.Errorf("Secrets() = %d values, want the token and two webhook secrets", len(c.Secrets()))
 	}
+}
+
+// The page trusts a proxy only when it is set up to prove itself, on its own listener.
+func TestPageTrustValidation(t *testing.T) {
+	base := map[string]string{"ALAYA_EVIDENCE_DIR": "/var/lib/alaya", "ALAYA_RECEIVER_PAGE_LISTEN": "127.0.0.1:8081"}
+	jwt := map[string]string{"ALAYA_RECEIVER_PAGE_JWT_HEADER": "Cf-Access-Jwt-Assertion", "ALAYA_RECEIVER_PAGE_JWT_ISSUER": "https://x.cloudflareaccess.com",
+		"ALAYA_RECEIVER_PAGE_JWT_AUDIENCE": "aud-tag", "ALAYA_RECEIVER_PAGE_JWT_JWKS_FILE": "/etc/alaya/jwks.json"}
+	tests := []struct {
+		name string
+		env  map[string]string
+		want string // "" loads
+	}{
+		{"signed assertions", jwt, ""},
+		{"assertion without audience", map[string]string{"ALAYA_RECEIVER_PAGE_JWT_HEADER": "h", "ALAYA_RECEIVER_PAGE_JWT_ISSUER": "i", "ALAYA_RECEIVER_PAGE_JWT_JWKS_FILE": "/k"}, "needs header, issuer, audience"},
+		{"max age of a day", merge(jwt, map[string]string{"ALAYA_RECEIVER_PAGE_JWT_MAX_AGE": "24h"}), "max_age"},
+		{"mutual TLS", map[string]string{"ALAYA_RECEIVER_PAGE_MTLS_CERT_FILE": "/c", "ALAYA_RECEIVER_PAGE_MTLS_KEY_FILE": "/k", "ALAYA_RECEIVER_PAGE_MTLS_CLIENT_CA_FILE": "/ca"}, ""},
+		{"two modes", merge(jwt, map[string]string{"ALAYA_RECEIVER_PAGE_HEADER_TRUSTED_PROXIES": "10.1.2.3"}), "set one of jwt, mtls or header"},
+		{"header from one address", map[string]string{"ALAYA_RECEIVER_PAGE_HEADER_TRUSTED_PROXIES": "10.1.2.3, 2001:db8::/64"}, ""},
+		{"header from a /8", map[string]string{"ALAYA_RECEIVER_PAGE_HEADER_TRUSTED_PROXIES": "10.0.0.0/8"}, "wider than /24"},
+		{"header from everywhere", map[string]string{"ALAYA_RECEIVER_PAGE_HEADER_TRUSTED_PROXIES": "::/0"}, "wider than /64"},
+		{"page on the webhook listener", merge(jwt, map[string]string{"ALAYA_RECEIVER_PAGE_LISTEN": ":8080"}), "must differ from receiver.listen"},
+		{"trust without a listener", merge(jwt, map[string]string{"ALAYA_RECEIVER_PAGE_LISTEN": ""}), "has no listener"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			env := merge(base, tt.env)
+			_, err := Load("", func(k string) string { return env[k] })
+			if (tt.want == "") != (err == nil) || (err != nil && !strings.Contains(err.Error(), tt.want)) {
+				t.Fatalf("Load: %v, want %q", err, tt.want)
+			}
+		})
+	}
+}
+
+func merge(a, b map[string]string) map[string]string {
+	out := map[string]string{}
+	for k, v := range a {
+		out[k] = v
+	}
+	for k, v := range b {
+		out[k] = v
+	}
+	return out
 }

@@ -1,10 +1,12 @@
 package config
 
 import (
+	"fmt"
 	"net/mail"
 	"net/netip"
 	"net/url"
 	"strings"
+	"time"
 
 	"github.com/alaya-sre/alaya/internal/yamlfile"
 )
@@ -34,11 +36,7 @@ func (c *Config) validate(doc *yamlfile.Doc) error {
 			errs.Add(at("receiver.public_url"), "receiver.public_url %q: expected an absolute URL such as https://alaya.example.com", c.Receiver.PublicURL)
 		}
 	}
-	for _, p := range c.Receiver.TrustedProxies {
-		if _, ok := parseProxy(p); !ok {
-			errs.Add(at("receiver.trusted_proxies"), "receiver.trusted_proxies: %q is neither a CIDR such as 10.0.0.0/8 nor an address", p)
-		}
-	}
+	c.validatePage(&errs, at)
 	if c.PagerDuty.Token != "" {
 		if _, err := mail.ParseAddress(c.PagerDuty.From); err != nil {
 			errs.Add(at("pagerduty.from"), "pagerduty.from %q: PagerDuty notes need the email of a PagerDuty user", c.PagerDuty.From)
@@ -56,10 +54,83 @@ func (c *Config) validate(doc *yamlfile.Doc) error {
 	return errs.Err()
 }
 
-// TrustedProxyPrefixes returns receiver.trusted_proxies parsed; validate has checked them.
-func (c *Config) TrustedProxyPrefixes() []netip.Prefix {
+// PageMode is how the approval page trusts an identity: "jwt", "mtls", "header", or "" (the
+// page takes no decisions).
+func (c *Config) PageMode() string {
+	if m := c.Receiver.Page.modes(); len(m) > 0 {
+		return m[0]
+	}
+	return ""
+}
+
+// modes lists the identity modes that have any setting.
+func (p Page) modes() []string {
+	var out []string
+	if p.JWT.Issuer != "" || p.JWT.Audience != "" || p.JWT.JWKSFile != "" || p.JWT.PublicKeysFile != "" || p.JWT.Header != "" {
+		out = append(out, "jwt")
+	}
+	if p.MTLS.ClientCAFile != "" || p.MTLS.CertFile != "" || p.MTLS.KeyFile != "" {
+		out = append(out, "mtls")
+	}
+	if len(p.Header.TrustedProxies) > 0 {
+		out = append(out, "header")
+	}
+	return out
+}
+
+// validatePage checks that the page has its own listener and that exactly one way of trusting
+// an identity is configured, completely.
+func (c *Config) validatePage(errs *yamlfile.List, at func(string) yamlfile.Pos) {
+	r, p := c.Receiver, c.Receiver.Page
+	if r.PageListen != "" && r.PageListen == r.Listen {
+		errs.Add(at("receiver.page_listen"), "receiver.page_listen must differ from receiver.listen: the page is for the proxy, the webhooks for the internet")
+	}
+	if len(p.modes()) > 1 {
+		errs.Add(at("receiver.page"), "receiver.page: set one of jwt, mtls or header")
+	}
+	switch c.PageMode() {
+	case "jwt":
+		if p.JWT.Header == "" || p.JWT.Issuer == "" || p.JWT.Audience == "" || (p.JWT.JWKSFile == "" && p.JWT.PublicKeysFile == "") {
+			errs.Add(at("receiver.page.jwt"), "receiver.page.jwt needs header, issuer, audience and jwks_file or public_keys_file")
+		}
+		if p.JWT.MaxAge <= 0 || p.JWT.MaxAge > time.Hour {
+			errs.Add(at("receiver.page.jwt.max_age"), "receiver.page.jwt.max_age must be between 1s and 1h")
+		}
+	case "mtls":
+		if p.MTLS.CertFile == "" || p.MTLS.KeyFile == "" || p.MTLS.ClientCAFile == "" {
+			errs.Add(at("receiver.page.mtls"), "receiver.page.mtls needs cert_file, key_file and client_ca_file")
+		}
+	case "header":
+		for _, s := range p.Header.TrustedProxies {
+			pfx, ok := parseProxy(s)
+			if !ok {
+				errs.Add(at("receiver.page.header.trusted_proxies"), "receiver.page.header.trusted_proxies: %q is neither a CIDR nor an address", s)
+			} else if err := narrowEnough(pfx); err != nil {
+				errs.Add(at("receiver.page.header.trusted_proxies"), "receiver.page.header.trusted_proxies: %v", err)
+			}
+		}
+	}
+	if c.PageMode() != "" && r.PageListen == "" {
+		errs.Add(at("receiver.page"), "receiver.page is set but receiver.page_listen is not: the page has no listener")
+	}
+}
+
+// narrowEnough refuses a trusted proxy range wider than a /24 (IPv4) or /64 (IPv6).
+func narrowEnough(p netip.Prefix) error {
+	min := 64
+	if p.Addr().Unmap().Is4() {
+		min = 24
+	}
+	if p.Bits() < min {
+		return fmt.Errorf("%s is wider than /%d: list the proxies' own addresses", p, min)
+	}
+	return nil
+}
+
+// PageProxies returns receiver.page.header.trusted_proxies parsed; validate has checked them.
+func (c *Config) PageProxies() []netip.Prefix {
 	var out []netip.Prefix
-	for _, p := range c.Receiver.TrustedProxies {
+	for _, p := range c.Receiver.Page.Header.TrustedProxies {
 		if pfx, ok := parseProxy(p); ok {
 			out = append(out, pfx)
 		}
@@ -71,7 +142,7 @@ func (c *Config) TrustedProxyPrefixes() []netip.Prefix {
 func parseProxy(s string) (netip.Prefix, bool) {
 	s = strings.TrimSpace(s)
 	if p, err := netip.ParsePrefix(s); err == nil {
-		return p, true
+		return p.Masked(), true
 	}
 	a, err := netip.ParseAddr(s)
 	if err != nil {

@@ -15,15 +15,13 @@ import (
 
 	"github.com/chromedp/cdproto/page"
 	"github.com/chromedp/chromedp"
-
-	approvalpage "github.com/alaya-sre/alaya/approval/page"
 )
 
 // newBrowser starts headless Chromium with a fresh profile and a phone-sized viewport.
 func newBrowser(t *testing.T) context.Context { return browser.New(t) }
 
-// trustedProxy stands in for oauth2-proxy: it forwards to backend from 127.0.0.1 and vouches
-// for email in the identity header.
+// trustedProxy stands in for an authenticating proxy such as Pomerium: it forwards to backend
+// and vouches for email with a freshly signed identity assertion on every request.
 func trustedProxy(t *testing.T, backend, email string) *httptest.Server {
 	t.Helper()
 	target, err := url.Parse(backend)
@@ -33,7 +31,7 @@ func trustedProxy(t *testing.T, backend, email string) *httptest.Server {
 	rp := &httputil.ReverseProxy{Rewrite: func(pr *httputil.ProxyRequest) {
 		pr.SetURL(target)
 		pr.Out.Host = pr.In.Host
-		pr.Out.Header.Set(approvalpage.DefaultIdentityHeader, email)
+		pr.Out.Header.Set(assertionHeader, assertion(email, time.Now(), nil))
 	}}
 	srv := httptest.NewServer(rp)
 	t.Cleanup(srv.Close)

@@ -2,12 +2,16 @@ package page_test
 
 import (
 	"context"
+	"crypto/ecdsa"
+	"crypto/elliptic"
+	"crypto/rand"
 	"errors"
 	"net/http"
-	"net/netip"
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/golang-jwt/jwt/v5"
 
 	"github.com/alaya-sre/alaya/approval"
 	"github.com/alaya-sre/alaya/approval/internal/approvaltest"
@@ -111,8 +115,8 @@ type fixture struct {
 	h      http.Handler
 }
 
-// newFixture stores one pending gate on incident Q1PAGE and builds the page handler with
-// 127.0.0.1 as the trusted proxy. now is the page's and the store's clock.
+// newFixture stores one pending gate on incident Q1PAGE and builds the page handler trusting
+// assertions signed by the test proxy's key. now is the page's and the store's clock.
 func newFixture(t *testing.T, now func() time.Time) *fixture {
 	t.Helper()
 	f := &fixture{store: approval.NewStore(approvaltest.NewKV(t), now), pub: &fakePublisher{}}
@@ -139,11 +143,11 @@ func newFixture(t *testing.T, now func() time.Time) *fixture {
 	}
 	f.policy = policy
 	f.h = page.Handler(f.store, policy, page.Config{
-		Key:               testKey,
-		TrustedProxyCIDRs: []netip.Prefix{netip.MustParsePrefix("127.0.0.1/32")},
-		Publisher:         f.pub,
-		Incidents:         f.incs,
-		Now:               now,
+		Key:       testKey,
+		Identity:  testIdentity(time.Now),
+		Publisher: f.pub,
+		Incidents: f.incs,
+		Now:       now,
 	})
 	return f
 }
@@ -151,4 +155,42 @@ func newFixture(t *testing.T, now func() time.Time) *fixture {
 // url is the page's path with its signed token, as a note would link it.
 func (f *fixture) url() string {
 	return page.URL("", testKey, f.req.Incident, f.req.Code)
+}
+
+// The test proxy's signing key, its issuer and the page's audience.
+var (
+	proxyKey      = mustKey()
+	proxyIssuer   = "https://proxy.example.test"
+	proxyAudience = "alaya-approvals"
+)
+
+const assertionHeader = "X-Pomerium-Jwt-Assertion"
+
+func mustKey() *ecdsa.PrivateKey {
+	k, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	if err != nil {
+		panic(err)
+	}
+	return k
+}
+
+func testIdentity(now func() time.Time) *page.JWTIdentity {
+	return &page.JWTIdentity{Header: assertionHeader, Keys: []page.Key{{ID: "k1", Public: &proxyKey.PublicKey}},
+		Issuer: proxyIssuer, Audience: proxyAudience, MaxAge: 5 * time.Minute, Now: now}
+}
+
+// assertion is what the proxy adds for email: an ES256 token, adjusted by mod.
+func assertion(email string, now time.Time, mod func(jwt.MapClaims, *jwt.Token)) string {
+	claims := jwt.MapClaims{"iss": proxyIssuer, "aud": proxyAudience, "email": email,
+		"iat": now.Unix(), "exp": now.Add(time.Minute).Unix(), "sub": email}
+	tok := jwt.NewWithClaims(jwt.SigningMethodES256, claims)
+	tok.Header["kid"] = "k1"
+	if mod != nil {
+		mod(claims, tok)
+	}
+	s, err := tok.SignedString(proxyKey)
+	if err != nil {
+		panic(err)
+	}
+	return s
 }

@@ -20,12 +20,25 @@ const (
 	untrustedAddr = "10.9.8.7:40000"
 )
 
+// untrusted marks a request that reaches the page without the proxy: it carries a plain
+// identity header, which the page must ignore.
+const untrusted = untrustedAddr
+
+func identify(r *http.Request, remote, email string) {
+	r.RemoteAddr = remote
+	if email == "" {
+		return
+	}
+	if remote == untrusted {
+		r.Header.Set(page.DefaultIdentityHeader, email)
+		return
+	}
+	r.Header.Set(assertionHeader, assertion(email, time.Now(), nil))
+}
+
 func get(h http.Handler, target, remote, email string) *httptest.ResponseRecorder {
 	r := httptest.NewRequest(http.MethodGet, target, nil)
-	r.RemoteAddr = remote
-	if email != "" {
-		r.Header.Set(page.DefaultIdentityHeader, email)
-	}
+	identify(r, remote, email)
 	w := httptest.NewRecorder()
 	h.ServeHTTP(w, r)
 	return w
@@ -33,12 +46,9 @@ func get(h http.Handler, target, remote, email string) *httptest.ResponseRecorde
 
 func post(h http.Handler, target, remote, email string, form url.Values) *httptest.ResponseRecorder {
 	r := httptest.NewRequest(http.MethodPost, target, strings.NewReader(form.Encode()))
-	r.RemoteAddr = remote
+	identify(r, remote, email)
 	r.Header.Set("Content-Type", "application/x-www-form-urlencoded")
 	r.Header.Set("Sec-Fetch-Site", "same-origin")
-	if email != "" {
-		r.Header.Set(page.DefaultIdentityHeader, email)
-	}
 	w := httptest.NewRecorder()
 	h.ServeHTTP(w, r)
 	return w
@@ -110,8 +120,8 @@ func TestButtonsOnlyForTrustedIdentity(t *testing.T) {
 		buttons             bool
 	}{
 		{"no header", trustedAddr, "", false},
-		{"header from an untrusted address", untrustedAddr, "oncall@example.com", false},
-		{"header from the trusted proxy", trustedAddr, "oncall@example.com", true},
+		{"plain header without an assertion", untrustedAddr, "oncall@example.com", false},
+		{"signed assertion from the proxy", trustedAddr, "oncall@example.com", true},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -202,11 +212,8 @@ func TestSubmitRefusals(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			r := httptest.NewRequest(http.MethodPost, target, strings.NewReader(tt.form.Encode()))
-			r.RemoteAddr = tt.remote
+			identify(r, tt.remote, tt.email)
 			r.Header.Set("Content-Type", "application/x-www-form-urlencoded")
-			if tt.email != "" {
-				r.Header.Set(page.DefaultIdentityHeader, tt.email)
-			}
 			if tt.crossSite {
 				r.Header.Set("Sec-Fetch-Site", "cross-site")
 			}

@@ -4,7 +4,6 @@ import (
 	"context"
 	"log/slog"
 	"net/http"
-	"net/netip"
 	"time"
 
 	"github.com/alaya-sre/alaya/approval"
@@ -33,11 +32,10 @@ type Incidents interface {
 type Config struct {
 	// Key signs link and form tokens. Share it with whatever renders the note links (URL).
 	Key []byte
-	// TrustedProxyCIDRs are the addresses of the authenticating proxy. Empty: no one may
-	// decide on the page.
-	TrustedProxyCIDRs []netip.Prefix
-	// IdentityHeader carries the proxy-authenticated email (DefaultIdentityHeader).
-	IdentityHeader string
+	// Identity says who the person is, on the word of a proxy that proves itself
+	// (JWTIdentity, MTLSIdentity; HeaderIdentity only as an opt-in). Nil: no one may decide
+	// on the page.
+	Identity Identifier
 	// Publisher takes decisions to the worker. Nil: the page is read-only.
 	Publisher Publisher
 	// Incidents lets the page check a decision before publishing it, so the person sees a
@@ -53,9 +51,6 @@ type Config struct {
 
 // Handler serves GET and POST /approvals/<incident>/<code>. Mount it at PathPrefix.
 func Handler(store Requests, policy *approval.Policy, cfg Config) http.Handler {
-	if cfg.IdentityHeader == "" {
-		cfg.IdentityHeader = DefaultIdentityHeader
-	}
 	if cfg.Now == nil {
 		cfg.Now = time.Now
 	}
@@ -80,5 +75,5 @@ type handler struct {
 
 // canDecide reports whether this deployment can take decisions on the page at all.
 func (h *handler) canDecide() bool {
-	return len(h.cfg.TrustedProxyCIDRs) > 0 && h.cfg.Publisher != nil && h.policy != nil && h.policy.Dir != nil
+	return h.cfg.Identity != nil && h.cfg.Publisher != nil && h.policy != nil && h.policy.Dir != nil
 }

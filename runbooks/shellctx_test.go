@@ -75,6 +75,7 @@ func TestRefusedContexts(t *testing.T) {
 		{"LD_PRELOAD=" + x + " ls", 1, 11, "upper-case names"},
 		{"v=" + x + "; eval \"$v\"", 1, 2, "goes to $v, which line 1"},
 		{"v=" + x + "\nw=\"pre $v\"\nbash -c \"$w\"", 1, 2, "goes to $w, which line 3"},
+		{"v=" + x + "; echo 'éééééééé'\n$v\n\n\n", 1, 2, "goes to $v, which line 2"},
 		{"v=" + x + "; echo $((v + 1))", 1, 2, "goes to $v"},
 		{"v=" + x + "; $v --version", 1, 2, "in command position"},
 		{"v=" + x + "; rm -f $v", 1, 2, `unquoted, where the shell splits it`},

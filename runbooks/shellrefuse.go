@@ -3,6 +3,7 @@ package runbooks
 import (
 	"fmt"
 	"strings"
+	"unicode/utf8"
 
 	"mvdan.cc/sh/v3/syntax"
 )
@@ -196,7 +197,8 @@ func (c *shellCheck) taint() {
 			continue
 		}
 		if msg := c.useRefusal(u); msg != "" {
-			line, _ := lineCol(c.text, int(u.stack[len(u.stack)-1].Pos().Offset()))
+			off := c.origOffset(int(u.stack[len(u.stack)-1].Pos().Offset()))
+			line, _ := lineCol(c.src, utf8.RuneCountInString(c.src[:off]))
 			c.fail(n, fmt.Sprintf("goes to $%s, which line %d of the command uses %s", u.name, line, msg))
 		}
 	}

@@ -325,33 +325,14 @@ func isShellC(opt string) bool {
 // wrapped walks a wrapper's options and operands. It returns the index of the wrapped
 // command, or -1 and the class of args[k] when k falls among the wrapper's own words.
 func (s cmdSpec) wrapped(name string, args []*syntax.Word, start, k int) (int, argClass) {
-	optionsRefusal := refuse("as an argument of %s, which %s; a value among its own options could become an option that changes what runs: put the value after the command it runs", name, s.why)
-	i := start + 1
-	for ; i < len(args); i++ {
-		w, ok := literal(args[i])
-		if i == k || !ok {
-			return -1, optionsRefusal
-		}
-		if w == "--" {
-			i++
-			break
-		}
-		if !strings.HasPrefix(w, "-") || w == "-" {
-			break
-		}
-		if s.hasOpt(s.codeOpts, w) {
-			return -1, refuse("as an argument of %s %s, which runs shell code%s", name, w, codeHint)
-		}
-		if s.takesValue(w) {
-			if i+1 == k && !s.hasOpt(s.dataOpts, w) {
-				return -1, optionsRefusal
-			}
-			i++
-		}
+	own := refuse("as an argument of %s, which %s; a value among its own options could become an option that changes what runs: put the value after the command it runs", name, s.why)
+	i, c, done := s.skipOptions(name, args, start+1, k, own)
+	if done {
+		return -1, c
 	}
 	for n := 0; n < s.operands && i < len(args); n, i = n+1, i+1 {
 		if i == k {
-			return -1, optionsRefusal
+			return -1, own
 		}
 	}
 	if w, ok := literal(argAt(args, i)); ok && i < k && s.hasOpt(s.codeOpts, w) {
@@ -360,16 +341,40 @@ func (s cmdSpec) wrapped(name string, args []*syntax.Word, start, k int) (int, a
 	for ; s.envAssigns && i < len(args); i++ {
 		w, ok := literal(args[i])
 		if i == k || !ok {
-			return -1, optionsRefusal
+			return -1, own
 		}
 		if !strings.Contains(w, "=") {
 			break
 		}
 	}
 	if i >= len(args) {
-		return -1, optionsRefusal
+		return -1, own
 	}
 	return i, dataArg
+}
+
+// skipOptions walks a wrapper's options from args[i]; done is true when args[k] was among
+// them, and then c is its class.
+func (s cmdSpec) skipOptions(name string, args []*syntax.Word, i, k int, own argClass) (next int, c argClass, done bool) {
+	for ; i < len(args); i++ {
+		w, ok := literal(args[i])
+		switch {
+		case i == k || !ok:
+			return i, own, true
+		case w == "--":
+			return i + 1, dataArg, false
+		case !strings.HasPrefix(w, "-") || w == "-":
+			return i, dataArg, false
+		case s.hasOpt(s.codeOpts, w):
+			return i, refuse("as an argument of %s %s, which runs shell code%s", name, w, codeHint), true
+		case s.takesValue(w):
+			if i+1 == k && !s.hasOpt(s.dataOpts, w) {
+				return i, own, true
+			}
+			i++
+		}
+	}
+	return i, dataArg, false
 }
 
 // interpArg classifies an argument of a shell or interpreter: options may not hold values,
@@ -381,14 +386,8 @@ func (s cmdSpec) interpArg(name string, args []*syntax.Word, start, k int) argCl
 	i := start + 1
 	for ; i < len(args); i++ {
 		w, ok := literal(args[i])
-		if i == k && codeGiven && s.codeEndsOptions {
-			return dataArg
-		}
-		if i == k && codeGiven {
-			return refuse("as an argument of %s where it could become an option, and %s options can run code; write -- before it so that it can only be an operand", name, name)
-		}
 		if i == k {
-			return codeRefusal
+			return s.inOptions(name, codeGiven, codeRefusal)
 		}
 		if !ok {
 			return codeRefusal
@@ -420,6 +419,18 @@ func (s cmdSpec) interpArg(name string, args []*syntax.Word, start, k int) argCl
 		return codeRefusal
 	}
 	return dataArg
+}
+
+// inOptions classifies a value where an interpreter reads options: after python's -c code
+// it is an argument; after sed's -e it could become another option; else it is the code.
+func (s cmdSpec) inOptions(name string, codeGiven bool, codeRefusal argClass) argClass {
+	switch {
+	case codeGiven && s.codeEndsOptions:
+		return dataArg
+	case codeGiven:
+		return refuse("as an argument of %s where it could become an option, and %s options can run code; write -- before it so that it can only be an operand", name, name)
+	}
+	return codeRefusal
 }
 
 // optValue classifies the value of an interpreter's option.

@@ -55,8 +55,15 @@ func FuzzRender(f *testing.F) {
 			f.Add(v)
 		}
 	}
-	src := contextsRunbook()
-	benign, err := planWith(f, src, "benign")
+	inv := testInventory(f)
+	rb, err := Parse("contexts.yaml", []byte(contextsRunbook()), inv)
+	if err != nil {
+		f.Fatal(err)
+	}
+	plan := func(value string) (*Plan, error) {
+		return rb.Plan(event(func(i *incident.Incident) { i.Title = value }), inv)
+	}
+	benign, err := plan("benign")
 	if err != nil {
 		f.Fatal(err)
 	}
@@ -64,7 +71,7 @@ func FuzzRender(f *testing.F) {
 		if len(value) > 32<<10 {
 			t.Skip("beyond what one argument may hold")
 		}
-		p, err := planWith(t, src, value)
+		p, err := plan(value)
 		if strings.IndexByte(value, 0) >= 0 {
 			if !errors.Is(err, ErrNUL) {
 				t.Fatalf("NUL not refused: %v", err)
@@ -80,7 +87,7 @@ func FuzzRender(f *testing.F) {
 		parsed, pp := value, p
 		if !utf8.ValidString(value) || strings.Contains(value, "\r") {
 			parsed = strings.ReplaceAll(strings.ToValidUTF8(value, "\uFFFD"), "\r", "")
-			if pp, err = planWith(t, src, parsed); err != nil {
+			if pp, err = plan(parsed); err != nil {
 				t.Fatal(err)
 			}
 		}

@@ -54,28 +54,28 @@ func holdBack(ms []match, n, window int) int {
 // matches finds every literal and pattern match in buf. They may overlap.
 func (r *Redactor) matches(buf []byte) []match {
 	var ms []match
+	lower := asciiLower(buf)
 	for _, lit := range r.literals {
+		in := buf
+		if lit.fold {
+			in = lower
+		}
 		for off := 0; ; {
-			i := bytes.Index(buf[off:], lit)
+			i := bytes.Index(in[off:], lit.text)
 			if i < 0 {
 				break
 			}
 			s := off + i
-			ms = append(ms, match{s, s + len(lit), s, s + len(lit)})
-			off = s + len(lit)
+			ms = append(ms, match{s, s + len(lit.text), s, s + len(lit.text)})
+			off = s + 1 // overlapping occurrences too: "abab" in "ababab" ends at the last b
 		}
 	}
-	lower := asciiLower(buf)
 	for _, p := range r.patterns {
 		if len(p.starts) == 0 {
 			ms = p.findAll(ms, buf)
-			continue
-		}
-		for _, t := range p.starts {
-			ms = p.findAt(ms, buf, lower, []byte(t))
 		}
 	}
-	return ms
+	return r.starts.find(ms, r.patterns, buf, lower)
 }
 
 // findAll appends p's matches anywhere in buf.
@@ -86,25 +86,18 @@ func (p *pattern) findAll(ms []match, buf []byte) []match {
 	return ms
 }
 
-// findAt appends p's matches starting where start occurs in lower (buf, lower-cased).
-func (p *pattern) findAt(ms []match, buf, lower, start []byte) []match {
-	for off := 0; ; {
-		i := bytes.Index(lower[off:], start)
-		if i < 0 {
-			return ms
+// tryAt appends p's match starting at s, if there is one.
+func (p *pattern) tryAt(ms []match, buf []byte, s int) []match {
+	end := len(buf)
+	if !p.multiline {
+		if nl := bytes.IndexByte(buf[s:], '\n'); nl >= 0 {
+			end = s + nl
 		}
-		s := off + i
-		end := len(buf)
-		if !p.multiline {
-			if nl := bytes.IndexByte(buf[s:], '\n'); nl >= 0 {
-				end = s + nl
-			}
-		}
-		if loc := p.re.FindSubmatchIndex(buf[s:end]); loc != nil {
-			ms = append(ms, p.match(loc, s))
-		}
-		off = s + 1
 	}
+	if loc := p.re.FindSubmatchIndex(buf[s:end]); loc != nil {
+		ms = append(ms, p.match(loc, s))
+	}
+	return ms
 }
 
 // match turns a match location in text starting at offset off into a match, narrowed to its

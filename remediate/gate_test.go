@@ -46,14 +46,18 @@ steps:
 
 // fakeRunner answers every command with exit 0 and counts them.
 type fakeRunner struct {
-	mu   sync.Mutex
-	cmds []string
+	mu     sync.Mutex
+	cmds   []string
+	stdout string // what every command prints; "ok\n" when empty
 }
 
 func (f *fakeRunner) Run(_ context.Context, _ *inventory.Host, cmd string, _ executor.RunOptions) (*executor.Result, error) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	f.cmds = append(f.cmds, cmd)
+	if f.stdout != "" {
+		return &executor.Result{Stdout: []byte(f.stdout)}, nil
+	}
 	return &executor.Result{Stdout: []byte("ok\n")}, nil
 }
 
@@ -79,6 +83,7 @@ type fakePD struct {
 	mu       sync.Mutex
 	notes    []string
 	resolved map[string]bool
+	alerts   []incident.Alert // the incident's alerts; one naming host "here" when nil
 }
 
 // posted holds the people's notes by incident, as PagerDuty would list them.
@@ -103,6 +108,9 @@ func (f *fakePD) resolve(id string) {
 }
 
 func (f *fakePD) Alerts(context.Context, string) ([]incident.Alert, error) {
+	if f.alerts != nil {
+		return f.alerts, nil
+	}
 	return []incident.Alert{{ID: "A1", Details: map[string]any{"host": "here"}}}, nil
 }
 

@@ -11,6 +11,7 @@ import (
 
 	"github.com/alaya-sre/alaya/actions"
 	"github.com/alaya-sre/alaya/ledger"
+	"github.com/alaya-sre/alaya/notetext"
 	"github.com/alaya-sre/alaya/runbooks"
 )
 
@@ -27,25 +28,29 @@ const (
 // Everything but the links is redacted; links are appended afterwards because a presigned
 // URL carries a (short-lived, scoped) credential by design.
 // extra (the plan of a gate) goes after the hosts, before the links.
+//
+// Every line is written with printf, which keeps each value (target names and titles from
+// alerts, host output, errors) on the line it is put on: nothing from outside can add a line
+// that looks like Alaya's ("✓ host ok", "Review: …") or like a command to Alaya.
 func (p *Pipeline) renderNote(ctx context.Context, run *Run, extra string) string {
 	var b strings.Builder
-	fmt.Fprintf(&b, "Alaya · %s (%s) · %s\n", run.Runbook.Name, run.Runbook.Version, run.statusLine())
+	printf(&b, "Alaya · %s (%s) · %s\n", run.Runbook.Name, run.Runbook.Version, run.statusLine())
 	if why := run.Decision.Why; why != "" {
-		fmt.Fprintf(&b, "Matched: %s\n", oneLine(why))
+		printf(&b, "Matched: %s\n", oneLine(p.Redactor.String(why))) // redacted before it is clipped
 	}
 	if run.Failure != "" {
-		fmt.Fprintf(&b, "⚠ %s\n", run.Failure)
+		printf(&b, "⚠ %s\n", run.Failure)
 	}
 	if run.Plan != nil {
 		for _, r := range run.Plan.Refused {
-			fmt.Fprintf(&b, "✗ %s refused: %s\n", r.Target, r.Reason)
+			printf(&b, "✗ %s refused: %s\n", r.Target, r.Reason)
 		}
 		for _, host := range run.Plan.Targets {
 			p.renderHost(&b, run, host)
 		}
 	}
 	for _, o := range actions.StillDetached(run.outcomes()) {
-		b.WriteString(actions.DetachedLine(o) + "\n")
+		printf(&b, "%s\n", actions.DetachedLine(o))
 	}
 	b.WriteString(extra)
 	body := p.reportLinks(ctx, run, p.Redactor.String(b.String()))
@@ -79,12 +84,12 @@ func (p *Pipeline) renderHost(b *strings.Builder, run *Run, host string) {
 			if !res.Outcome.OK {
 				mark = "✗"
 			}
-			lines = append(lines, fmt.Sprintf("  %s: %s", step.Name, clip(res.Outcome.Summary)))
+			lines = append(lines, notetext.Sprintf("  %s: %s", step.Name, clip(res.Outcome.Summary)))
 		case res.Skipped != "":
-			lines = append(lines, fmt.Sprintf("  %s: skipped (%s)", step.Name, res.Skipped))
+			lines = append(lines, notetext.Sprintf("  %s: skipped (%s)", step.Name, res.Skipped))
 		case res.Err != "":
 			mark = "✗"
-			lines = append(lines, fmt.Sprintf("  %s: %s", step.Name, clip(firstLine(res.Err))))
+			lines = append(lines, notetext.Sprintf("  %s: %s", step.Name, clip(firstLine(res.Err))))
 		default:
 			if res.ExitCode != 0 {
 				mark = "✗"
@@ -92,7 +97,7 @@ func (p *Pipeline) renderHost(b *strings.Builder, run *Run, host string) {
 			lines = append(lines, tellingLines(step, res)...)
 		}
 	}
-	fmt.Fprintf(b, "%s %s\n", mark, host)
+	printf(b, "%s %s\n", mark, host)
 	for _, l := range lines {
 		b.WriteString(l + "\n")
 	}
@@ -125,6 +130,8 @@ func (p *Pipeline) reportLinks(ctx context.Context, run *Run, body string) strin
 
 // tellingLines picks what a responder most needs from a step's output: the lines matching
 // the runbook's report pattern if it has one, otherwise the last lines (logs end with news).
+// Output lines after the first are marked with outputMark, never blank: indentation alone
+// would let a printed "/alaya approve CODE" read as a command in Alaya's own note.
 func tellingLines(step runbooks.Step, res *HostResult) []string {
 	n := step.Report.Lines
 	if n == 0 {
@@ -146,19 +153,27 @@ func tellingLines(step runbooks.Step, res *HostResult) []string {
 	if step.Report.Label != "" {
 		label = step.Report.Label
 	}
-	prefix := fmt.Sprintf("  %s: ", label)
+	prefix := notetext.Sprintf("  %s: ", label)
 	if res.ExitCode != 0 {
-		prefix = fmt.Sprintf("  %s (exit %d): ", label, res.ExitCode)
+		prefix = notetext.Sprintf("  %s (exit %d): ", label, res.ExitCode)
 	}
 	if len(out) == 0 {
 		return []string{prefix + "(no output)"}
 	}
 	lines := make([]string, len(out))
 	for i, l := range out {
-		lines[i] = prefix + clip(l)
-		prefix = strings.Repeat(" ", utf8.RuneCountInString(prefix))
+		lines[i] = prefix + clip(notetext.Inline(l))
+		prefix = strings.Repeat(" ", max(utf8.RuneCountInString(prefix)-2, 2)) + outputMark
 	}
 	return lines
+}
+
+// outputMark starts every line of host output after the first in a note.
+const outputMark = "│ "
+
+// printf writes one or more lines of Alaya's, each argument kept on its line (notetext.Sprintf).
+func printf(b *strings.Builder, format string, args ...any) {
+	b.WriteString(notetext.Sprintf(format, args...))
 }
 
 func nonEmptyLines(s string) []string {
@@ -179,7 +194,9 @@ func clip(s string) string {
 	return string(r[:maxLineRunes-1]) + "…"
 }
 
-func oneLine(s string) string { return clip(strings.Join(strings.Fields(s), " ")) }
+// oneLine is s on one line: runs of white space (line breaks among them) become one space,
+// and what else could break or hide part of the line is escaped.
+func oneLine(s string) string { return clip(notetext.Inline(strings.Join(strings.Fields(s), " "))) }
 
 // cutNote joins body and tail within PagerDuty's limit. When the body is too long it is cut
 // at a rune boundary and says so; the tail (links, run id) is always kept whole.

@@ -48,9 +48,9 @@ func TestTellingLines(t *testing.T) {
 		want   []string
 	}{
 		{"tail by default", runbooks.Report{}, HostResult{Stdout: out},
-			[]string{"  s: line 3", "     ERROR again", "     last"}},
+			[]string{"  s: line 3", "   │ ERROR again", "   │ last"}},
 		{"matching lines", runbooks.Report{Match: "^ERROR", Lines: 5}, HostResult{Stdout: out},
-			[]string{"  s: ERROR disk full", "     ERROR again"}},
+			[]string{"  s: ERROR disk full", "   │ ERROR again"}},
 		{"label and count", runbooks.Report{Label: "disk", Lines: 1}, HostResult{Stdout: out},
 			[]string{"  disk: last"}},
 		{"failure shows stderr and exit", runbooks.Report{Lines: 1}, HostResult{ExitCode: 2, Stdout: out, Stderr: "boom\n"},

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/alaya-sre/alaya/evidence"
+	"github.com/alaya-sre/alaya/notetext"
 )
 
 // reportName is the per-host report beside the run's manifest: everything that ran on the host,
@@ -109,11 +110,17 @@ func (r *Run) hosts() []string {
 
 // report is the text of one host's report: a header, then every step this process ran there
 // (steps carried over from before a gate are in the earlier report).
+//
+// Alaya's own lines start at the first column ("== step", "$ command", "--- stdout"); a
+// command's further lines start with "> ", and everything from the host (output, outcome
+// details) is indented, so none of it can pose as a header or a command of the report. Every
+// line is escaped as in notes, so carriage returns and terminal escapes cannot rewrite what
+// a responder's terminal shows.
 func (r *Run) report(host string) string {
 	var b bytes.Buffer
 	if r.From == 0 {
-		fmt.Fprintf(&b, "Alaya run %s · runbook %s (version %s) · incident %s\nHost %s\n",
-			r.ID, r.Runbook.Name, r.Runbook.Version, r.Event.Incident.ID, host)
+		b.WriteString(notetext.Sprintf("Alaya run %s · runbook %s (version %s) · incident %s\nHost %s\n",
+			r.ID, r.Runbook.Name, r.Runbook.Version, r.Event.Incident.ID, host))
 	}
 	r.mu.Lock()
 	results := make([]*HostResult, 0, len(r.Results[host]))
@@ -139,18 +146,21 @@ func writeStep(b *bytes.Buffer, r *Run, res *HostResult) {
 		status = "error: " + res.Err
 	}
 	took := res.Finished.Sub(res.Started).Round(time.Millisecond)
-	fmt.Fprintf(b, "\n== %s · %s · %s\n", stepDir(res), status, took)
+	b.WriteString(notetext.Sprintf("\n== %s · %s · %s\n", stepDir(res), status, took))
 	if r.Plan != nil && res.Index < len(r.Plan.Steps) {
 		if cmd := r.Plan.Steps[res.Index].Commands[res.Host]; cmd != "" {
-			fmt.Fprintf(b, "$ %s\n", cmd)
+			b.WriteString(notetext.Block("$ ", "> ", cmd))
 		}
 	}
 	if res.Outcome != nil {
-		fmt.Fprintf(b, "%s\n%s\n", res.Outcome.Summary, res.Outcome.Detail)
+		b.WriteString(notetext.Block(outputIndent, outputIndent, res.Outcome.Summary+"\n"+res.Outcome.Detail))
 	}
 	for _, s := range []struct{ name, text string }{{"stdout", res.Stdout}, {"stderr", res.Stderr}} {
 		if strings.TrimSpace(s.text) != "" {
-			fmt.Fprintf(b, "--- %s\n%s\n", s.name, strings.TrimRight(s.text, "\n"))
+			b.WriteString("--- " + s.name + "\n" + notetext.Block(outputIndent, outputIndent, strings.TrimRight(s.text, "\n")))
 		}
 	}
 }
+
+// outputIndent starts every line from the host in a report.
+const outputIndent = "  "

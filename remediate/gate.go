@@ -13,6 +13,7 @@ import (
 	"github.com/alaya-sre/alaya/approval"
 	"github.com/alaya-sre/alaya/incident"
 	"github.com/alaya-sre/alaya/ledger"
+	"github.com/alaya-sre/alaya/notetext"
 	"github.com/alaya-sre/alaya/runbooks"
 )
 
@@ -116,13 +117,14 @@ func (p *Pipeline) gateState(ctx context.Context, run *Run, index int, step *run
 func (p *Pipeline) request(run *Run, step *runbooks.Step, gs *ledger.Gate, now time.Time) *approval.Request {
 	inc := &run.Event.Incident
 	req := &approval.Request{
-		Incident: inc.ID, IncidentTitle: inc.Title, IncidentURL: inc.HTMLURL,
+		Incident: inc.ID, IncidentTitle: p.Redactor.String(inc.Title), IncidentURL: inc.HTMLURL,
 		Run: run.ID, Runbook: run.Runbook.Name, RunbookVersion: run.Runbook.Version,
 		Gate: step.Name, PlanHash: gs.PlanHash, Code: gs.Code,
 		EscalationPolicy: inc.EscalationPolicy.ID, Targets: run.Plan.Targets,
 		Created: now, Expires: gs.Expires,
-		Resume:   approval.ResumePoint{Step: gs.Step + 1},
-		PlanText: planText(run.Plan, gs.Step+1),
+		Resume: approval.ResumePoint{Step: gs.Step + 1},
+		// Redacted here, where it is made: the note, the stored request and the page show it.
+		PlanText: p.Redactor.String(planText(run.Plan, gs.Step+1)),
 	}
 	for _, a := range inc.Assignees {
 		req.Assignees = append(req.Assignees, a.Summary)
@@ -176,7 +178,7 @@ func planText(pl *runbooks.Plan, from int) string {
 		fmt.Fprintf(&b, "%d. %s (%s)\n", i+1, s.Name, s.Kind)
 		for _, host := range pl.Targets {
 			if line := stepLine(s, host); line != "" {
-				fmt.Fprintf(&b, "   %s: %s\n", host, clip(line))
+				b.WriteString(notetext.Sprintf("   %s: %s\n", host, clip(line)))
 			}
 		}
 	}

@@ -94,6 +94,8 @@ func New(d Deps) (*Pipeline, error) {
 		d.Store == nil || d.Ledger == nil || d.Outbox == nil || d.Redactor == nil || d.Metrics == nil {
 		return nil, errors.New("remediate: missing dependency")
 	}
+	// Every text and JSON object the pipeline stores is redacted, whichever stage writes it.
+	d.Store = d.Redactor.Store(d.Store)
 	if d.Options.LinkTTL == 0 {
 		d.Options.LinkTTL = 7 * 24 * time.Hour
 	}

@@ -148,7 +148,7 @@ func (h *harness) start() {
 		cancel()
 		<-done
 		<-h.workerOK
-		for _, secret := range []string{pdToken, webhookSecret, amToken} {
+		for _, secret := range []string{pdToken, webhookSecret, amToken, canary} {
 			if strings.Contains(h.logs.String(), secret) {
 				t.Errorf("a secret reached the logs: %q", secret)
 			}

@@ -58,13 +58,15 @@ func leakedForm(text string) string {
 // every note, the approval page and the logs (the harness checks the logs at cleanup).
 func TestCanaryNeverLeaks(t *testing.T) {
 	restarts := restartDir(t)
+	proxy := newAssertingProxy(t, "dana@example.com")
 	h := newHarness(t, func(dir string, env map[string]string) {
 		os.Remove(filepath.Join(dir, "runbooks", "diag.yaml"))
 		writeFile(t, filepath.Join(dir, "runbooks", "canary.yaml"), strings.ReplaceAll(canaryRunbook, "DIR", restarts))
 		env["ALAYA_RECEIVER_WEBHOOK_SECRETS"] += "," + canary
 		env["ALAYA_RECEIVER_PUBLIC_URL"] = "https://alaya.example.test"
-		env["ALAYA_RECEIVER_TRUSTED_PROXIES"] = "127.0.0.1/32"
+		proxy.configure(t, dir, env)
 	})
+	proxy.start(t, h.page)
 	h.pd.SetOnCall("PEP0001", "PONCALL")
 	h.pd.Subscribe(h.receiver+"/v1/webhooks/pagerduty", webhookSecret)
 	ctx := t.Context()
@@ -81,7 +83,7 @@ func TestCanaryNeverLeaks(t *testing.T) {
 	if code == nil || review == nil {
 		t.Fatalf("no code or review link in the gate note:\n%s", gate)
 	}
-	page := h.approvalPage(t, review[1])
+	page := approvalPage(t, proxy.URL, review[1])
 	if !strings.Contains(page, "restart") {
 		t.Fatalf("the approval page does not show the plan:\n%s", page)
 	}
@@ -132,14 +134,12 @@ func (h *harness) waitNoteWith(ctx context.Context, id, want string) string {
 	return found
 }
 
-// approvalPage fetches the page a review link points to from the receiver, as the on-call
-// behind the authenticating proxy.
-func (h *harness) approvalPage(t *testing.T, link string) string {
+// approvalPage fetches the page a review link points to through the authenticating proxy at
+// base, as the on-call.
+func approvalPage(t *testing.T, base, link string) string {
 	t.Helper()
 	path := link[strings.Index(link, "/approvals/"):]
-	req, _ := http.NewRequest(http.MethodGet, h.receiver+path, nil)
-	req.Header.Set("X-Forwarded-Email", "dana@example.com")
-	resp, err := http.DefaultClient.Do(req)
+	resp, err := http.Get(base + path)
 	if err != nil {
 		t.Fatal(err)
 	}

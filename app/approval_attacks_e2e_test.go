@@ -58,11 +58,8 @@ func newAttackBed(t *testing.T, opts ...harnessOption) *attackBed {
 		os.Remove(filepath.Join(dir, "runbooks", "diag.yaml"))
 		env["ALAYA_WORKER_GATE_SWEEP"] = "100ms"
 		env["ALAYA_RECEIVER_PUBLIC_URL"] = "https://alaya.example.test"
-		for _, c := range []struct{ name, approvers, extra string }{
-			{"one", "", ""}, {"two", "", secondGate}, {"team", "approvers: {teams: [checkout-oncall]}", ""},
-		} {
-			rb := strings.NewReplacer("{APPROVERS}", "{"+c.approvers+"}", "CASE", c.name, "DIR", ab.dir).Replace(attackRunbooks + c.extra)
-			writeFile(t, filepath.Join(dir, "runbooks", c.name+".yaml"), rb)
+		for _, c := range []struct{ name, approvers, extra string }{{"one", "", ""}, {"two", "", secondGate}} {
+			writeFile(t, filepath.Join(dir, "runbooks", c.name+".yaml"), ab.runbook(c.name, c.approvers, c.extra))
 		}
 	}}, opts...)
 	ab.harness = newHarness(t, all...)
@@ -76,8 +73,16 @@ func newAttackBed(t *testing.T, opts ...harnessOption) *attackBed {
 	pd.SetOnCall("PEPEVIL", "PNOTON1")
 	pd.SetTeams("PMEMBER", incident.Ref{ID: "PTEAM01", Summary: "checkout-oncall"})
 	pd.SetTeams("PMALLRY", incident.Ref{ID: "PTEAM99", Summary: "Checkout-Oncall"})
+	// The team runbook names its approvers by team name: the worker resolves it at load, so
+	// it is deployed once PagerDuty has the team.
+	writeFile(t, filepath.Join(ab.harness.dir, "runbooks", "team.yaml"), ab.runbook("team", "approvers: {teams: [checkout-oncall]}", ""))
+	ab.restartWorker()
 	pd.Subscribe(ab.receiver+"/v1/webhooks/pagerduty", webhookSecret)
 	return ab
+}
+
+func (ab *attackBed) runbook(name, approvers, extra string) string {
+	return strings.NewReplacer("{APPROVERS}", "{"+approvers+"}", "CASE", name, "DIR", ab.dir).Replace(attackRunbooks + extra)
 }
 
 func (ab *attackBed) trigger(id, c string) {

@@ -2,6 +2,7 @@ package app
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"log/slog"
 	"strings"
@@ -13,6 +14,7 @@ import (
 	"github.com/alaya-sre/alaya/pagerduty"
 	"github.com/alaya-sre/alaya/queue"
 	"github.com/alaya-sre/alaya/remediate"
+	"github.com/alaya-sre/alaya/runbooks"
 )
 
 // directory adapts the PagerDuty client to approval.Directory: users with their emails and
@@ -23,12 +25,60 @@ var _ approval.Directory = directory{}
 
 func (d directory) User(ctx context.Context, id string) (approval.User, error) {
 	p, err := d.pd.User(ctx, id)
-	return approvalUser(p), err
+	return approvalUser(p), unknown(err)
 }
 
 func (d directory) UserByEmail(ctx context.Context, email string) (approval.User, error) {
 	p, err := d.pd.UserByEmail(ctx, email)
-	return approvalUser(p), err
+	return approvalUser(p), unknown(err)
+}
+
+// unknown tells the approval package that PagerDuty answered "no such user" rather than failed.
+func unknown(err error) error {
+	if errors.Is(err, pagerduty.ErrNotFound) {
+		return fmt.Errorf("%w: %w", approval.ErrUnknown, err)
+	}
+	return err
+}
+
+// checkApprovers resolves every approver the runbooks name against PagerDuty, so that a name
+// that stands for no id or for several is refused at load with its file and line rather than
+// matching nobody at 3 a.m. If PagerDuty cannot be asked now, the worker starts and says so:
+// decisions resolve names again and refuse what does not resolve to exactly one id.
+func checkApprovers(ctx context.Context, cat *runbooks.Catalog, dir approval.Directory, log *slog.Logger) error {
+	return resolveApprovers(ctx, cat, dir, log, false)
+}
+
+// CheckApprovers resolves the approvers the runbooks name against the PagerDuty configured in
+// cfg, for `alaya lint --config`. Unlike the worker at load, a PagerDuty that cannot be asked
+// is a problem here: the author asked for the check.
+func CheckApprovers(ctx context.Context, cat *runbooks.Catalog, cfg *config.Config, log *slog.Logger) error {
+	if cfg.PagerDuty.Token == "" {
+		return errors.New("approvers not checked: the config has no PagerDuty token")
+	}
+	pd, err := pagerduty.New(pagerduty.Config{Token: cfg.PagerDuty.Token.Reveal(), APIURL: cfg.PagerDuty.APIURL, From: cfg.PagerDuty.From}, log)
+	if err != nil {
+		return err
+	}
+	return resolveApprovers(ctx, cat, directory{pd}, log, true)
+}
+
+func resolveApprovers(ctx context.Context, cat *runbooks.Catalog, dir approval.Directory, log *slog.Logger, strict bool) error {
+	ctx, cancel := context.WithTimeout(ctx, 30*time.Second)
+	defer cancel()
+	var errs []error
+	for _, rb := range cat.Runbooks() {
+		for _, g := range rb.Gates() {
+			for _, err := range approval.CheckApprovers(ctx, dir, approval.Approvers{Users: g.Gate.Approvers.Users, Teams: g.Gate.Approvers.Teams}) {
+				if errors.Is(err, approval.ErrDirectoryUnavailable) && !strict {
+					log.Warn("runbook approvers not checked against PagerDuty now", "runbook", rb.Name, "gate", g.Step, "err", err)
+					continue
+				}
+				errs = append(errs, fmt.Errorf("%s: gate %q approvers: %w", g.Pos, g.Step, err))
+			}
+		}
+	}
+	return errors.Join(errs...)
 }
 
 func (d directory) TeamsNamed(ctx context.Context, name string) ([]string, error) {

@@ -4,6 +4,9 @@ import (
 	"context"
 	"errors"
 	"log/slog"
+	"os"
+	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 
@@ -11,6 +14,7 @@ import (
 	"github.com/alaya-sre/alaya/incident"
 	"github.com/alaya-sre/alaya/internal/pdstandin"
 	"github.com/alaya-sre/alaya/pagerduty"
+	"github.com/alaya-sre/alaya/runbooks"
 )
 
 // TestTeamApproversThroughPagerDuty proves a runbook that names approvers by team works with
@@ -42,5 +46,54 @@ func TestTeamApproversThroughPagerDuty(t *testing.T) {
 	}
 	if err := policy.Check(ctx, req, incident.Ref{ID: "POTHER1", Type: incident.AuthorUser}, inc, "h", now); !errors.Is(err, approval.ErrNotAllowed) {
 		t.Errorf("someone outside the named team: err = %v, want ErrNotAllowed", err)
+	}
+}
+
+// Runbooks name approvers by PagerDuty id; a name is accepted only if it stands for exactly
+// one id, and the worker says so at load with the gate's file and line.
+func TestApproverNamesResolveAtLoad(t *testing.T) {
+	pd := pdstandin.New(pdstandin.WithToken("tok"))
+	url, err := pd.Start("127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer pd.Close()
+	pd.AddUser("PBOT001", "Alaya", "bot@example.com")
+	pd.AddUser("PMEMBER", "Mia Member", "mia@example.com")
+	pd.AddTeam("PTEAM01", "checkout-oncall")
+	pd.AddTeam("PTEAM02", "sre")
+	pd.AddTeam("PTEAM03", "sre")
+	client, err := pagerduty.New(pagerduty.Config{Token: "tok", APIURL: url, From: "bot@example.com"}, slog.New(slog.DiscardHandler))
+	if err != nil {
+		t.Fatal(err)
+	}
+	tests := []struct {
+		name, approvers, want string
+	}{
+		{"ids", "{users: [PMEMBER], teams: [PTEAM09]}", ""},
+		{"a unique team name and an email", "{users: [mia@example.com], teams: [checkout-oncall]}", ""},
+		{"two teams bear the name", "{teams: [sre]}", `2 teams bear this name`},
+		{"no team bears the name", "{teams: [Checkout-Oncall]}", `no team bears this name`},
+		{"unknown email", "{users: [nobody@example.com]}", "no such user"},
+		{"unknown user id", "{users: [PNOBODY]}", "no such user"},
+		{"a user by name", "{users: [Mia Member]}", "neither a PagerDuty user id nor an email"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			dir := t.TempDir()
+			rb := "name: gated\nowner: sre\nmatch: \"true\"\ntargets:\n  expr: '[\"here\"]'\nsteps:\n  - name: approve\n    gate:\n      approvers: " +
+				tt.approvers + "\n  - name: restart\n    restart: {service: demo}\n"
+			if err := os.WriteFile(filepath.Join(dir, "gated.yaml"), []byte(rb), 0o644); err != nil {
+				t.Fatal(err)
+			}
+			cat, err := runbooks.LoadDir(dir, nil)
+			if err != nil {
+				t.Fatal(err)
+			}
+			err = checkApprovers(context.Background(), cat, directory{client}, slog.New(slog.DiscardHandler))
+			if (tt.want == "") != (err == nil) || (err != nil && (!strings.Contains(err.Error(), tt.want) || !strings.Contains(err.Error(), "gated.yaml:7"))) {
+				t.Fatalf("checkApprovers: %v, want %q at gated.yaml:7", err, tt.want)
+			}
+		})
 	}
 }

@@ -65,6 +65,11 @@ func NewWorker(ctx context.Context, cfg *config.Config, log *slog.Logger) (*Work
 	if err != nil {
 		return nil, err
 	}
+	if pd != nil {
+		if err := checkApprovers(ctx, catalog.Current(), directory{pd}, log); err != nil {
+			return nil, err
+		}
+	}
 	reg := newRegistry()
 	q, err := queue.Connect(ctx, queueConfig(cfg), log, reg)
 	if err != nil {

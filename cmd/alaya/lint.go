@@ -5,8 +5,12 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"log/slog"
+	"os"
 	"strings"
 
+	"github.com/alaya-sre/alaya/app"
+	"github.com/alaya-sre/alaya/config"
 	"github.com/alaya-sre/alaya/inventory"
 	"github.com/alaya-sre/alaya/runbooks"
 )
@@ -19,8 +23,9 @@ func runLint(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	fs := flag.NewFlagSet("lint", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	invFile := fs.String("inventory", "", "inventory file: also check it, and check targets against it")
+	cfgFile := fs.String("config", "", "Alaya config with PagerDuty access: also check that every approver a gate names is one PagerDuty user or team")
 	fs.Usage = func() {
-		fmt.Fprintln(stderr, "usage: alaya lint [--inventory FILE] DIR...\n\nPrints file:line:col: message for every problem; exit status 1 if there is any.")
+		fmt.Fprintln(stderr, "usage: alaya lint [--inventory FILE] [--config FILE] DIR...\n\nPrints file:line:col: message for every problem; exit status 1 if there is any.")
 		fs.PrintDefaults()
 	}
 	if err := fs.Parse(args); err != nil {
@@ -46,6 +51,9 @@ func runLint(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 			continue
 		}
 		total += len(c.Runbooks())
+		if *cfgFile != "" {
+			problems += checkApprovers(ctx, c, *cfgFile, stdout, stderr)
+		}
 	}
 	if problems > 0 {
 		fmt.Fprintf(stderr, "%d problem%s\n", problems, plural(problems))
@@ -79,4 +87,17 @@ func plural(n int) string {
 		return ""
 	}
 	return "s"
+}
+
+// checkApprovers resolves the approvers the runbooks in c name against PagerDuty, with the
+// access the config gives, and prints every name that does not stand for exactly one id.
+func checkApprovers(ctx context.Context, c *runbooks.Catalog, cfgFile string, stdout, stderr io.Writer) int {
+	cfg, err := config.Load(cfgFile, os.Getenv)
+	if err != nil {
+		return printProblems(stdout, err)
+	}
+	if err := app.CheckApprovers(ctx, c, cfg, slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))); err != nil {
+		return printProblems(stdout, err)
+	}
+	return 0
 }

@@ -2,15 +2,17 @@ package approval
 
 import (
 	"strings"
+
+	"github.com/alaya-sre/alaya/incident"
 )
 
 // CommandPrefix starts every command line in a note.
 const CommandPrefix = "/alaya"
 
-// Verbs a note may carry.
+// Verbs a note may carry (the incident package's vocabulary).
 const (
-	VerbApprove = "approve"
-	VerbReject  = "reject"
+	VerbApprove = incident.VerbApprove
+	VerbReject  = incident.VerbReject
 )
 
 // Command is a decision typed into a note.

@@ -2,6 +2,7 @@ package remediate_test
 
 import (
 	"encoding/json"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -119,4 +120,22 @@ func TestSecondApprovalWhileExecuting(t *testing.T) {
 func resolved(id string) *incident.Event {
 	return &incident.Event{ID: "res-" + id, Type: incident.TypeResolved, Source: incident.SourcePagerDuty,
 		Incident: incident.Incident{ID: id, Status: incident.StatusResolved}}
+}
+
+// An alert too large to keep with a parked run (here 200 KiB of '<', which JSON stores as
+// six bytes each) ends the run at its gate with a note that says so, instead of failing to
+// park on every delivery.
+func TestEventTooLargeToParkEndsWithANote(t *testing.T) {
+	b := newBed(t)
+	ev := triggered("PHUGE")
+	ev.Incident.Alerts = []incident.Alert{{ID: "A1", Details: map[string]any{"host": "here", "blob": strings.Repeat("<", 200<<10)}}}
+	if err := b.newP("w1").Handle(t.Context(), ev); err != nil {
+		t.Fatalf("the event is retried: %v", err)
+	}
+	if b.pd.find("more than the 256 KiB a gate can keep") == "" {
+		t.Fatalf("no note says why the run stopped: %d notes", len(b.pd.notes))
+	}
+	if n := b.runner.count("restart-it"); n != 0 {
+		t.Fatalf("restart ran %d times", n)
+	}
 }

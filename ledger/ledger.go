@@ -2,166 +2,146 @@ package ledger
 
 import (
 	"context"
+	"crypto/rand"
+	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
-	"sync"
 	"time"
 
 	"github.com/nats-io/nats.go/jetstream"
 )
 
-// Ledger keeps run records in a JetStream KeyValue bucket. Ownership of a run is taken with
-// Create (only one worker can) and every later write is compare-and-swap on the revision, so
-// two workers can never both believe they own a run.
+// Ledger keeps run records in a JetStream KeyValue bucket. Every handler of an event gets its
+// own owner identity (worker name plus a nonce), so two handlers in one process are as
+// distinct as two processes. Ownership is taken with Create, or by the first compare-and-swap
+// on a record whose owner let go or stopped heartbeating.
 type Ledger struct {
-	kv    jetstream.KeyValue
-	owner string
-	now   func() time.Time
-	stale time.Duration // a running record not heartbeated for this long belongs to a dead worker
+	kv     jetstream.KeyValue
+	worker string        // the process, for people: host/pid
+	stale  time.Duration // a running record not written for this long (server time) is a dead owner's
+	clock  string        // this ledger's key for reading the server's time
+	// readBack bounds how long a write whose outcome is unknown is resolved by reading it back.
+	readBack time.Duration
 }
 
-// New returns a ledger writing as owner.
-func New(kv jetstream.KeyValue, owner string, stale time.Duration) *Ledger {
-	return &Ledger{kv: kv, owner: owner, now: time.Now, stale: stale}
+// New returns a ledger for the handlers of one worker process.
+func New(kv jetstream.KeyValue, worker string, stale time.Duration) *Ledger {
+	return &Ledger{kv: kv, worker: worker, stale: stale, clock: "clock." + nonce(), readBack: 30 * time.Second}
 }
 
-// ErrRunElsewhere means another live worker is executing this run now.
-var ErrRunElsewhere = errors.New("run is being executed by another worker")
+var (
+	// ErrRunElsewhere means another live handler is executing this run now.
+	ErrRunElsewhere = errors.New("run is being executed by another handler")
+	// ErrLost means another handler wrote the record since this one last did: it took the run
+	// over, and this handler must stop.
+	ErrLost = errors.New("run was taken over by another handler")
+)
 
-// Handle is the owner's grip on a run record: it serialises writes from the goroutines
-// running steps on several hosts and keeps the revision for compare-and-swap.
-type Handle struct {
-	l   *Ledger
-	mu  sync.Mutex
-	rec Record
-	rev uint64
+// Busy is ErrRunElsewhere with how long until the owner would count as dead if it stopped
+// heartbeating now: the time to come back.
+type Busy struct {
+	Owner string
+	Wait  time.Duration
 }
+
+func (b *Busy) Error() string {
+	return fmt.Sprintf("%s (%s; its heartbeat is fresh)", ErrRunElsewhere, b.Owner)
+}
+
+func (b *Busy) Unwrap() error { return ErrRunElsewhere }
+
+func nonce() string {
+	b := make([]byte, 6)
+	_, _ = rand.Read(b)
+	return hex.EncodeToString(b)
+}
+
+func runKey(id string) string { return "run." + id }
 
 // Begin creates the record for a new run, or returns the existing one. fresh is true when this
-// call created it. An existing running record whose owner stopped heartbeating is taken over,
-// with recover applied; one whose owner is alive yields ErrRunElsewhere.
+// call created it. An existing running record whose owner is alive yields a *Busy
+// (ErrRunElsewhere); one whose owner let go or died is returned for the caller to adopt.
 func (l *Ledger) Begin(ctx context.Context, rec Record) (h *Handle, fresh bool, err error) {
-	now := l.now()
-	rec.Owner, rec.Heartbeat, rec.Created, rec.State = l.owner, now, now, StateRunning
+	h = l.handle()
+	now := time.Now()
+	rec.Owner, rec.Write, rec.Heartbeat, rec.Created, rec.State = h.owner, h.nextWrite(), now, now, StateRunning
 	if rec.Steps == nil {
 		rec.Steps = map[string]Step{}
 	}
 	data, _ := json.Marshal(rec)
 	rev, err := l.kv.Create(ctx, runKey(rec.ID), data)
 	if err == nil {
-		return &Handle{l: l, rec: rec, rev: rev}, true, nil
+		h.rec, h.rev = rec, rev
+		return h, true, nil
 	}
 	if !errors.Is(err, jetstream.ErrKeyExists) {
-		return nil, false, fmt.Errorf("ledger: create %s: %w", rec.ID, err)
+		// The create may have been applied without our hearing of it: read it back.
+		got, lerr := l.Load(ctx, rec.ID)
+		if lerr != nil {
+			return nil, false, fmt.Errorf("ledger: create %s: %w", rec.ID, err)
+		}
+		if got.rec.Write == rec.Write {
+			got.owner, got.seq = h.owner, h.seq
+			return got, true, nil
+		}
 	}
-	h, err = l.Load(ctx, rec.ID)
-	if err != nil {
-		return nil, false, err
-	}
-	if h.rec.State == StateRunning && h.rec.Owner != l.owner && now.Sub(h.rec.Heartbeat) < l.stale {
-		return nil, false, ErrRunElsewhere
-	}
-	return h, false, nil
+	h, err = l.Takeover(ctx, rec.ID)
+	return h, false, err
 }
 
-// Load reads a run record.
+// Load reads a run record; the handle writes as a new owner.
 func (l *Ledger) Load(ctx context.Context, id string) (*Handle, error) {
+	h, _, err := l.load(ctx, id)
+	return h, err
+}
+
+func (l *Ledger) load(ctx context.Context, id string) (*Handle, jetstream.KeyValueEntry, error) {
 	e, err := l.kv.Get(ctx, runKey(id))
 	if err != nil {
-		return nil, fmt.Errorf("ledger: get %s: %w", id, err)
+		return nil, nil, fmt.Errorf("ledger: get %s: %w", id, err)
 	}
-	h := &Handle{l: l, rev: e.Revision()}
+	h := l.handle()
+	h.rev = e.Revision()
 	if err := json.Unmarshal(e.Value(), &h.rec); err != nil {
-		return nil, fmt.Errorf("ledger: decode %s: %w", id, err)
+		return nil, nil, fmt.Errorf("ledger: decode %s: %w", id, err)
 	}
-	return h, nil
+	return h, e, nil
 }
 
-func runKey(id string) string { return "run." + id }
+func (l *Ledger) handle() *Handle { return &Handle{l: l, owner: l.worker + "/" + nonce()} }
 
-// Record returns a copy of the current record.
-func (h *Handle) Record() Record {
-	h.mu.Lock()
-	defer h.mu.Unlock()
-	rec := h.rec
-	rec.Steps = make(map[string]Step, len(h.rec.Steps))
-	for k, v := range h.rec.Steps {
-		rec.Steps[k] = v
-	}
-	return rec
-}
-
-// Update applies change to the record and writes it with compare-and-swap. A revision mismatch
-// means another worker took the run over; the caller must stop.
-func (h *Handle) Update(ctx context.Context, change func(*Record)) error {
-	h.mu.Lock()
-	defer h.mu.Unlock()
-	next := h.rec
-	next.Steps = make(map[string]Step, len(h.rec.Steps)+1)
-	for k, v := range h.rec.Steps {
-		next.Steps[k] = v
-	}
-	change(&next)
-	next.Owner, next.Heartbeat = h.l.owner, h.l.now()
-	data, _ := json.Marshal(next)
-	rev, err := h.l.kv.Update(ctx, runKey(next.ID), data, h.rev)
-	if err != nil {
-		return fmt.Errorf("ledger: update %s: %w", next.ID, err)
-	}
-	h.rec, h.rev = next, rev
-	return nil
-}
-
-// Adopt takes over a record left by a dead worker: read-only steps that were started may run
-// again, but a step that changes a system and never finished is marked unknown, and so is the
-// run, so nothing acts twice.
-func (h *Handle) Adopt(ctx context.Context) (unknown []string, err error) {
-	err = h.Update(ctx, func(r *Record) {
-		for k, s := range r.Steps {
-			if s.Status != StepStarted {
-				continue
-			}
-			if s.Mutating {
-				s.Status, s.Error = StepUnknown, "the worker running this step stopped before it finished"
-				r.Steps[k] = s
-				unknown = append(unknown, k)
-			} else {
-				delete(r.Steps, k) // safe to run again
-			}
-		}
-		if len(unknown) > 0 {
-			r.State, r.Reason = StateUnknown, "a worker died during a step that changes a system"
-		} else {
-			r.State = StateRunning
-		}
-	})
-	return unknown, err
-}
-
-// Takeover returns the handle of a run whose record says running but whose owner stopped
-// heartbeating, so that a new owner can adopt it; ErrRunElsewhere while the owner is alive.
+// Takeover returns the handle of a run for a new owner, unless the record says running under
+// an owner whose last write is younger than the stale time by the server's clock: then a
+// *Busy. The new owner's first write claims the run (compare-and-swap), so of two handlers
+// taking over at once exactly one proceeds.
 func (l *Ledger) Takeover(ctx context.Context, id string) (*Handle, error) {
-	h, err := l.Load(ctx, id)
+	h, e, err := l.load(ctx, id)
 	if err != nil {
 		return nil, err
 	}
-	if h.rec.Owner != l.owner && l.now().Sub(h.rec.Heartbeat) < l.stale {
-		return nil, ErrRunElsewhere
+	if h.rec.State != StateRunning || h.rec.Owner == "" {
+		return h, nil
+	}
+	now, err := l.serverNow(ctx)
+	if err != nil {
+		return nil, err
+	}
+	if age := now.Sub(e.Created()); age < l.stale {
+		return nil, &Busy{Owner: h.rec.Owner, Wait: l.stale - age}
 	}
 	return h, nil
 }
 
-// Heartbeat refreshes the owner's liveness until ctx ends.
-func (h *Handle) Heartbeat(ctx context.Context, every time.Duration) {
-	t := time.NewTicker(every)
-	defer t.Stop()
-	for {
-		select {
-		case <-ctx.Done():
-			return
-		case <-t.C:
-			_ = h.Update(ctx, func(*Record) {})
-		}
+// serverNow is the NATS server's clock: the timestamp of a write made now. Liveness compares
+// it with the server's timestamp of the owner's last write, so no two workers' clocks meet.
+func (l *Ledger) serverNow(ctx context.Context) (time.Time, error) {
+	if _, err := l.kv.Put(ctx, l.clock, nil); err != nil {
+		return time.Time{}, fmt.Errorf("ledger: server time: %w", err)
 	}
+	e, err := l.kv.Get(ctx, l.clock)
+	if err != nil {
+		return time.Time{}, fmt.Errorf("ledger: server time: %w", err)
+	}
+	return e.Created(), nil
 }

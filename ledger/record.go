@@ -30,20 +30,26 @@ const (
 	StepDone    = "done"
 	StepFailed  = "failed"
 	StepSkipped = "skipped"
-	StepUnknown = "unknown"
+	StepUnknown = "unknown" // a step that changes a system started, and nobody saw it end
 )
 
 // Record is what the ledger keeps about one run. It is written before and after every step
 // so that a redelivered event finds the run, and a crash during a step is noticed.
 type Record struct {
-	ID        string          `json:"id"`
-	Incident  string          `json:"incident"`
-	Runbook   string          `json:"runbook"`
-	Version   string          `json:"version"`
-	Event     string          `json:"event"`
-	State     string          `json:"state"`
-	Reason    string          `json:"reason,omitempty"`
-	Owner     string          `json:"owner"`
+	ID       string `json:"id"`
+	Incident string `json:"incident"`
+	Runbook  string `json:"runbook"`
+	Version  string `json:"version"`
+	Event    string `json:"event"`
+	State    string `json:"state"`
+	Reason   string `json:"reason,omitempty"`
+	// Owner is the run handler that holds the run (worker/nonce), "" when its last handler let
+	// go of it (a redelivery may adopt it at once). Write names the write that produced this
+	// version, so that a write whose outcome was unknown is recognised when read back.
+	Owner string `json:"owner"`
+	Write string `json:"write,omitempty"`
+	// Heartbeat is the writer's clock, for people only: liveness is judged by the KV entry's
+	// server timestamp, so that workers' clocks never need to agree.
 	Heartbeat time.Time       `json:"heartbeat"`
 	Created   time.Time       `json:"created"`
 	Steps     map[string]Step `json:"steps"` // "<step index>/<host>"
@@ -54,6 +60,9 @@ type Record struct {
 	Trigger *incident.Event `json:"trigger,omitempty"`
 	// Gate is the gate the run waits at (or last waited at).
 	Gate *Gate `json:"gate,omitempty"`
+	// Announced is the code of the gate whose "approved, executing" note was posted, so that a
+	// run adopted after the announcement does not announce itself again.
+	Announced string `json:"announced,omitempty"`
 	// Approvals are the decisions taken on the run's gates, for the manifest.
 	Approvals []evidence.Approval `json:"approvals,omitempty"`
 }
@@ -76,7 +85,12 @@ type Step struct {
 	Started  time.Time `json:"started"`
 	Finished time.Time `json:"finished,omitzero"`
 	Error    string    `json:"error,omitempty"`
+	// Blocked marks a step skipped because a step it depends on did not succeed.
+	Blocked bool `json:"blocked,omitempty"`
 }
+
+// Ended reports whether the step has a final status: it is not run again.
+func (s Step) Ended() bool { return s.Status != "" && s.Status != StepStarted }
 
 // StepKey is the key of one step on one host in Record.Steps: "<step index>/<host>".
 func StepKey(index int, host string) string { return fmt.Sprintf("%d/%s", index, host) }

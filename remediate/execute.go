@@ -1,31 +1,44 @@
 package remediate
 
 import (
+	"cmp"
 	"context"
+	"errors"
 	"fmt"
+	"runtime/debug"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/alaya-sre/alaya/actions"
 	"github.com/alaya-sre/alaya/executor"
 	"github.com/alaya-sre/alaya/inventory"
 	"github.com/alaya-sre/alaya/ledger"
+	"github.com/alaya-sre/alaya/queue"
 	"github.com/alaya-sre/alaya/runbooks"
 )
 
 // execute runs the plan's steps in order, each across all targets at once (bounded by the
 // runbook's concurrency). Every step on every host is written to the ledger before and after
-// it runs.
+// it runs. What the ledger already holds (a run adopted from another handler) is seeded
+// first and not run again: each host resumes from its own earliest unfinished step.
 func (p *Pipeline) execute(ctx context.Context, run *Run) error {
+	if run.Failure != "" {
+		return nil // nothing to execute: the run is recorded and reported as it is
+	}
 	hbCtx, stopHeartbeat := context.WithCancel(ctx)
 	defer stopHeartbeat()
-	go run.Ledger.Heartbeat(hbCtx, p.Options.Heartbeat)
+	go run.Ledger.Heartbeat(hbCtx, p.Options.Heartbeat, stopHeartbeat)
 	defer run.releaseLeases(ctx)
+	p.seed(ctx, run)
 
 	for i := run.From; i < len(run.Plan.Steps); i++ {
 		step := &run.Plan.Steps[i]
 		if err := ctx.Err(); err != nil {
-			return classify(err)
+			return p.cut(ctx, run)
+		}
+		if step.Mutating && p.stopping() {
+			return queue.Retry(errStopping)
 		}
 		if p.switches(ctx).KillSwitch {
 			run.fail(fmt.Sprintf("kill switch is on: stopped before step %s; nothing further was executed", step.Name))
@@ -42,10 +55,67 @@ func (p *Pipeline) execute(ctx context.Context, run *Run) error {
 			}
 			break
 		}
-		p.runStep(ctx, run, i, step)
+		if !p.runStep(ctx, run, i, step) {
+			return queue.Retry(errStopping) // a host's change was not started: left for the next handler
+		}
+	}
+	if ctx.Err() != nil {
+		return p.cut(ctx, run)
 	}
 	run.Finished = time.Now()
 	return nil
+}
+
+// errStopping leaves a run for the next handler: this worker is stopping and starts no new
+// step that changes a system. The run's record is let go, so the next delivery adopts it at once.
+var errStopping = errors.New("worker stopping: the run's remaining steps are left to the next worker")
+
+// cut handles a run whose handler context ended during its steps. At the handler's deadline
+// the run is finished here and reported; when the worker is stopping (its grace ran out) it
+// is left to the worker that adopts it, which reports what the cut-off steps became.
+func (p *Pipeline) cut(ctx context.Context, run *Run) error {
+	if !errors.Is(context.Cause(ctx), errHandlerDeadline) {
+		return queue.Retry(fmt.Errorf("run cut off: %w", context.Cause(ctx)))
+	}
+	run.fail(fmt.Sprintf("stopped: the handler deadline (%s) was reached; steps not finished by then were not run, "+
+		"and a change that was under way is unknown", p.Options.HandlerTimeout))
+	run.Finished = time.Now()
+	return nil
+}
+
+// seed restores what the ledger holds of the run's steps (an earlier handler's work) as
+// results, so that they are not run again, inform the steps that depend on them and are
+// reported; their output is read back from the evidence.
+func (p *Pipeline) seed(ctx context.Context, run *Run) {
+	rec := run.Ledger.Record()
+	for i, step := range run.Plan.Steps {
+		for _, host := range run.Plan.Targets {
+			st, ok := rec.Steps[ledger.StepKey(i, host)]
+			if !ok || !st.Ended() || run.result(host, step.Name) != nil {
+				continue
+			}
+			run.setResult(recorded(st, step.Name, i, host, i < run.From))
+		}
+	}
+	p.restoreEarlierOutput(ctx, run)
+}
+
+// recorded is a step's result as the ledger has it: status, exit code and error, no output.
+func recorded(st ledger.Step, step string, index int, host string, earlier bool) *HostResult {
+	res := &HostResult{Step: step, Index: index, Host: host, ExitCode: st.ExitCode, Err: st.Error,
+		Started: st.Started, Finished: st.Finished, Earlier: earlier, Recorded: !earlier}
+	switch st.Status {
+	case ledger.StepSkipped:
+		res.Skipped, res.Err, res.Blocked = cmp.Or(st.Error, "skipped"), "", st.Blocked
+	case ledger.StepUnknown:
+		res.Unknown = true
+		res.Err = cmp.Or(st.Error, "outcome unknown")
+	case ledger.StepFailed:
+		if res.Err == "" && res.ExitCode == 0 {
+			res.Err = "failed"
+		}
+	}
+	return res
 }
 
 // Switches are the safety switches. They are read before every step, so a change takes
@@ -59,21 +129,54 @@ func (p *Pipeline) switches(ctx context.Context) Switches {
 	return p.fleetSwitches(ctx, p.Options.Switches)
 }
 
-func (p *Pipeline) runStep(ctx context.Context, run *Run, index int, step *runbooks.Step) {
+// runStep runs one step on every target that still needs it; false if a host's change was
+// not started because the worker is stopping.
+func (p *Pipeline) runStep(ctx context.Context, run *Run, index int, step *runbooks.Step) bool {
 	limit := run.Runbook.Limits.Concurrency
 	if limit < 1 {
 		limit = len(run.Plan.Targets)
 	}
 	sem := make(chan struct{}, limit)
 	var wg sync.WaitGroup
+	var left atomic.Bool
 	for _, host := range run.Plan.Targets {
+		if run.result(host, step.Name) != nil {
+			continue // recorded by an earlier handler of this run
+		}
 		wg.Go(func() {
 			sem <- struct{}{}
 			defer func() { <-sem }()
-			run.setResult(p.runOnHost(ctx, run, index, step, host))
+			res := p.safeRunOnHost(ctx, run, index, step, host)
+			if res == nil {
+				left.Store(true)
+				return
+			}
+			run.setResult(res)
 		})
 	}
 	wg.Wait()
+	return !left.Load()
+}
+
+// safeRunOnHost is runOnHost with a panic turned into the step's failure (unknown for a change
+// that had started), the stack logged: one host's bug must not take the worker down.
+func (p *Pipeline) safeRunOnHost(ctx context.Context, run *Run, index int, step *runbooks.Step, host string) (res *HostResult) {
+	defer func() {
+		v := recover()
+		if v == nil {
+			return
+		}
+		p.Logger.ErrorContext(ctx, "step panicked", "run", run.ID, "step", step.Name, "host", host,
+			"panic", fmt.Sprint(v), "stack", string(debug.Stack()))
+		res = &HostResult{Step: step.Name, Index: index, Host: host, ExitCode: -1, Started: time.Now(), Finished: time.Now(),
+			Err: fmt.Sprintf("internal error: %v", v)}
+		key := ledger.StepKey(index, host)
+		if st, ok := run.Ledger.Record().Steps[key]; ok && st.Status == ledger.StepStarted && step.Mutating {
+			res.Unknown = true
+		}
+		p.finishStep(ctx, run, step, key, res)
+	}()
+	return p.runOnHost(ctx, run, index, step, host)
 }
 
 // runOnHost runs one step on one host and returns what happened; it never returns an error,
@@ -85,8 +188,9 @@ func (p *Pipeline) runOnHost(ctx context.Context, run *Run, index int, step *run
 		p.Metrics.steps.WithLabelValues(step.Kind, res.outcome()).Inc()
 		p.Metrics.stepDur.WithLabelValues(step.Kind).Observe(res.Finished.Sub(res.Started).Seconds())
 	}()
-	if reason := p.skipReason(ctx, run, index, step, hostName); reason != "" {
-		res.Skipped = reason
+	if reason, blocked := p.skipReason(ctx, run, index, step, hostName); reason != "" {
+		res.Skipped, res.Blocked = reason, blocked
+		p.finishStep(ctx, run, step, ledger.StepKey(index, hostName), res)
 		return res
 	}
 	host, err := p.Inventory.Lookup(hostName)
@@ -101,6 +205,9 @@ func (p *Pipeline) runOnHost(ctx context.Context, run *Run, index int, step *run
 		res.Skipped = fmt.Sprintf("already %s earlier; a step that changes a system is not run again", prev.Status)
 		return res
 	}
+	if step.Mutating && p.stopping() {
+		return nil // not started: the worker is stopping; the next handler runs it
+	}
 	if step.Mutating {
 		// A refusal by the fleet's limits counts as a failure, so the host's later steps
 		// (restart after a refused detach) do not run either.
@@ -108,6 +215,9 @@ func (p *Pipeline) runOnHost(ctx context.Context, run *Run, index int, step *run
 			res.Err, res.ExitCode = reason, -1
 			return res
 		}
+	}
+	if ctx.Err() != nil {
+		return nil // cut off before it started: nothing happened on the host
 	}
 	if err := run.Ledger.Update(ctx, func(r *ledger.Record) {
 		r.Steps[key] = ledger.Step{Status: ledger.StepStarted, Mutating: step.Mutating, Started: res.Started}
@@ -125,36 +235,84 @@ func (p *Pipeline) runOnHost(ctx context.Context, run *Run, index int, step *run
 	default:
 		res.Err = fmt.Sprintf("step kind %q is not supported by this worker", step.Kind)
 	}
-	status := ledger.StepDone
-	if !res.OK() {
-		status = ledger.StepFailed
+	if step.Mutating && ctx.Err() != nil {
+		// Cut off during a change: it may have happened. Unknown, never "failed".
+		res.Unknown = true
+		res.Err = fmt.Sprintf("outcome unknown: cut off (%v) while it was changing the system; check the host", context.Cause(ctx))
 	}
-	_ = run.Ledger.Update(context.WithoutCancel(ctx), func(r *ledger.Record) {
-		r.Steps[key] = ledger.Step{Status: status, Mutating: step.Mutating, ExitCode: res.ExitCode,
-			Started: res.Started, Finished: time.Now(), Error: res.Err}
-	})
+	p.finishStep(ctx, run, step, key, res)
 	return res
 }
 
-// skipReason says why a step must not run on a host: an earlier step failed there (and did not
-// allow continuing), its `when` condition is false, or the dry-run switch is on.
-func (p *Pipeline) skipReason(ctx context.Context, run *Run, index int, step *runbooks.Step, host string) string {
-	for j := range index {
-		prev := &run.Plan.Steps[j]
-		r := run.result(host, prev.Name)
-		if r != nil && !r.OK() && r.Skipped == "" && !prev.ContinueOnError {
-			return fmt.Sprintf("earlier step %s failed", prev.Name)
-		}
+// finishStep writes the step's end to the ledger. The write outlives a cancelled ctx: the
+// record must say how the step ended, most of all when it was cut off.
+func (p *Pipeline) finishStep(ctx context.Context, run *Run, step *runbooks.Step, key string, res *HostResult) {
+	status := ledger.StepDone
+	switch {
+	case res.Skipped != "":
+		status = ledger.StepSkipped
+	case res.Unknown:
+		status = ledger.StepUnknown
+	case !res.OK():
+		status = ledger.StepFailed
+	}
+	wctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), finishWrite)
+	defer cancel()
+	err := run.Ledger.Update(wctx, func(r *ledger.Record) {
+		r.Steps[key] = ledger.Step{Status: status, Mutating: step.Mutating, ExitCode: res.ExitCode,
+			Started: res.Started, Finished: time.Now(), Error: cmp.Or(res.Err, res.Skipped), Blocked: res.Blocked}
+	})
+	if err != nil {
+		p.Logger.WarnContext(ctx, "step end not recorded", "run", run.ID, "step", key, "status", status, "err", err)
+	}
+	if status == ledger.StepUnknown {
+		p.hold(ctx, run, res.Host, key)
+	}
+}
+
+// finishWrite bounds the ledger write that records a step's end.
+const finishWrite = 45 * time.Second
+
+// skipReason says why a step must not run on a host, and whether that is because a step it
+// depends on did not succeed there (blocked): an earlier step failed (and did not allow
+// continuing), is unknown, or never ran; else its `when` condition is false, or the dry-run
+// switch is on.
+func (p *Pipeline) skipReason(ctx context.Context, run *Run, index int, step *runbooks.Step, host string) (reason string, blocked bool) {
+	if why := blockedBy(run, index, host); why != "" {
+		return why, true
 	}
 	ok, err := step.ShouldRun(run.stepResults(host))
 	if err != nil {
-		return "when condition failed: " + err.Error()
+		return "when condition failed: " + err.Error(), false
 	}
 	if !ok {
-		return "when condition is false"
+		return "when condition is false", false
 	}
 	if step.Mutating && p.switches(ctx).DryRun {
-		return "dry run, not executed"
+		return "dry run, not executed", false
+	}
+	return "", false
+}
+
+// blockedBy names the earlier step on host that the step at index depends on and that did not
+// succeed, or "".
+func blockedBy(run *Run, index int, host string) string {
+	for j := range index {
+		prev := &run.Plan.Steps[j]
+		if prev.Kind == runbooks.KindGate {
+			continue
+		}
+		r := run.result(host, prev.Name)
+		switch {
+		case r == nil:
+			return fmt.Sprintf("earlier step %s never ran on this host", prev.Name)
+		case r.Unknown:
+			return fmt.Sprintf("earlier step %s has an unknown outcome", prev.Name)
+		case r.Blocked && !prev.ContinueOnError:
+			return r.Skipped
+		case !r.OK() && r.Skipped == "" && !prev.ContinueOnError:
+			return fmt.Sprintf("earlier step %s failed", prev.Name)
+		}
 	}
 	return ""
 }

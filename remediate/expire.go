@@ -57,7 +57,7 @@ func (p *Pipeline) lapseDue(ctx context.Context) error {
 
 // RunExpiry calls ExpireGates every interval until ctx ends.
 func (p *Pipeline) RunExpiry(ctx context.Context, every time.Duration) {
-	tick(ctx, every, func() {
+	p.tick(ctx, every, func() {
 		if err := p.ExpireGates(ctx); err != nil {
 			p.Logger.WarnContext(ctx, "gate expiry sweep", "err", err)
 		}

@@ -1,6 +1,7 @@
 package remediate_test
 
 import (
+	"cmp"
 	"context"
 	"encoding/json"
 	"io"
@@ -44,19 +45,24 @@ steps:
     restart: {service: demo, command: restart-it, verify_command: check-it}
 `
 
-// fakeRunner answers every command with exit 0 and counts them.
+// fakeRunner answers every command with exit 0 and counts them; hook, if set, answers instead.
 type fakeRunner struct {
 	mu     sync.Mutex
 	cmds   []string
 	stdout string // what every command prints; "ok\n" when empty
+	hook   func(ctx context.Context, host, cmd string) (*executor.Result, error)
 }
 
-func (f *fakeRunner) Run(_ context.Context, _ *inventory.Host, cmd string, _ executor.RunOptions) (*executor.Result, error) {
+func (f *fakeRunner) Run(ctx context.Context, h *inventory.Host, cmd string, _ executor.RunOptions) (*executor.Result, error) {
 	f.mu.Lock()
-	defer f.mu.Unlock()
 	f.cmds = append(f.cmds, cmd)
-	if f.stdout != "" {
-		return &executor.Result{Stdout: []byte(f.stdout)}, nil
+	hook, stdout := f.hook, f.stdout
+	f.mu.Unlock()
+	if hook != nil {
+		return hook(ctx, h.Name, cmd)
+	}
+	if stdout != "" {
+		return &executor.Result{Stdout: []byte(stdout)}, nil
 	}
 	return &executor.Result{Stdout: []byte("ok\n")}, nil
 }
@@ -155,6 +161,9 @@ type bed struct {
 	switches jetstream.KeyValue
 	approv   *approval.Store
 	newP     func(owner string) *remediate.Pipeline
+	// stale is the ledger's stale time (a minute); opts are the pipelines' options.
+	stale time.Duration
+	opts  remediate.Options
 }
 
 func newBed(t *testing.T) *bed { return newBedWith(t, gatedRunbook) }
@@ -163,6 +172,10 @@ func newBedWith(t *testing.T, runbook string) *bed { return newBedClock(t, runbo
 
 // newBedClock is a bed whose approvals use clock instead of the server's (nil: the server's).
 func newBedClock(t *testing.T, runbook string, clock func() time.Time) *bed {
+	return newBedInv(t, runbook, "hosts:\n  - name: here\n    transport: local\n", clock)
+}
+
+func newBedInv(t *testing.T, runbook, invYAML string, clock func() time.Time) *bed {
 	srv := natsserver.Start(t)
 	nc, err := nats.Connect(srv.URL())
 	if err != nil {
@@ -188,7 +201,7 @@ func newBedClock(t *testing.T, runbook string, clock func() time.Time) *bed {
 		t.Fatal(err)
 	}
 	dir := t.TempDir()
-	inv, err := inventory.Parse("inv.yaml", []byte("hosts:\n  - name: here\n    transport: local\n"))
+	inv, err := inventory.Parse("inv.yaml", []byte(invYAML))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -208,11 +221,11 @@ func newBedClock(t *testing.T, runbook string, clock func() time.Time) *bed {
 		log := slog.New(slog.DiscardHandler)
 		p, err := remediate.New(remediate.Deps{
 			Logger: log, Metrics: m, Catalog: func() *runbooks.Catalog { return cat }, Inventory: inv,
-			Incidents: b.pd, Runner: b.runner, Store: store, Ledger: ledger.New(runs, owner, time.Minute),
+			Incidents: b.pd, Runner: b.runner, Store: store, Ledger: ledger.New(runs, owner, cmp.Or(b.stale, time.Minute)),
 			Outbox: outbox.New(runs, b.pd, log, outbox.NewMetrics(prometheus.NewRegistry())), Redactor: evidence.NewRedactor(nil),
 			Gates: &remediate.Gates{Store: b.approv, Policy: &approval.Policy{OnCall: b.pd, Self: isBot},
 				Incidents: b.pd, Notes: b.pd},
-			Safety: b.safety,
+			Safety: b.safety, Options: b.opts,
 		})
 		if err != nil {
 			t.Fatal(err)
@@ -314,6 +327,7 @@ func TestGateParksAndAnyWorkerResumesOnce(t *testing.T) {
 // the new owner report the run unknown instead of restarting again.
 func TestStartedMutatingStepBecomesUnknown(t *testing.T) {
 	b := newBed(t)
+	b.stale = 200 * time.Millisecond // liveness is the server's timestamp of the last write
 	code, runID := b.park(t, b.newP("w1"), "PI2")
 	if _, err := b.approv.Decide(t.Context(), "PI2", code, approval.Decision{State: approval.StateApproved, By: "PONCALL",
 		PlanHash: b.record(t, runID).Gate.PlanHash}); err != nil {
@@ -326,9 +340,7 @@ func TestStartedMutatingStepBecomesUnknown(t *testing.T) {
 	if _, err := b.runs.Put(t.Context(), "run."+runID, data); err != nil {
 		t.Fatal(err)
 	}
-	if err := b.newP("w2").Handle(t.Context(), approve("PI2", code, "n3")); err != nil {
-		t.Fatal(err)
-	}
+	handleOnceDead(t, b.newP("w2"), approve("PI2", code, "n3"))
 	if b.runner.count("restart-it") != 0 {
 		t.Fatal("a started restart ran again")
 	}

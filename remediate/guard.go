@@ -44,6 +44,12 @@ func (p *Pipeline) guardAction(ctx context.Context, run *Run, host string) strin
 		return ""
 	}
 	g, rb := p.Safety.Guard, run.Runbook
+	if h, err := g.Held(ctx, host); err != nil {
+		return "safety check failed: " + err.Error()
+	} else if h != nil {
+		return fmt.Sprintf("%s is held: %s (run %s, step %s); a person must check the host, then `alaya holds clear %s`",
+			host, h.Reason, h.Run, h.Step, host)
+	}
 	until, cooling, err := g.Cooldown(ctx, rb.Name, host, run.ID, rb.Limits.Cooldown)
 	if err != nil {
 		return "safety check failed: " + err.Error()
@@ -70,6 +76,24 @@ func (p *Pipeline) guardAction(ctx context.Context, run *Run, host string) strin
 		return "safety check failed: " + err.Error()
 	}
 	return ""
+}
+
+// hold keeps host out of further automatic changes after the step at key ended unknown, and
+// has the note say so. Without Safety there is nowhere to keep it; the note still says unknown.
+func (p *Pipeline) hold(ctx context.Context, run *Run, host, key string) {
+	run.mu.Lock()
+	run.held = append(run.held, host)
+	run.mu.Unlock()
+	if p.Safety == nil {
+		return
+	}
+	hctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), finishWrite)
+	defer cancel()
+	err := p.Safety.Guard.HoldHost(hctx, safety.Hold{Host: host, Run: run.ID, Step: key, Since: time.Now(),
+		Reason: "the outcome of a change is unknown"})
+	if err != nil {
+		p.Logger.ErrorContext(ctx, "host not put on hold after an unknown outcome", "run", run.ID, "host", host, "err", err)
+	}
 }
 
 // lease takes host's lease for the run, once; the run keeps it until releaseLeases.

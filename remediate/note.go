@@ -41,6 +41,9 @@ func (p *Pipeline) renderNote(ctx context.Context, run *Run, extra string) strin
 	if run.Failure != "" {
 		printf(&b, "⚠ %s\n", run.Failure)
 	}
+	for _, w := range run.warnings() {
+		fmt.Fprintf(&b, "⚠ %s\n", w)
+	}
 	if run.Plan != nil {
 		for _, r := range run.Plan.Refused {
 			printf(&b, "✗ %s refused: %s\n", r.Target, r.Reason)
@@ -76,7 +79,13 @@ func (p *Pipeline) renderHost(b *strings.Builder, run *Run, host string) {
 	var lines []string
 	for _, step := range run.Plan.Steps {
 		res := run.result(host, step.Name)
-		if res == nil || res.Earlier {
+		if res == nil {
+			continue
+		}
+		if res.Earlier {
+			if !res.OK() && res.Skipped == "" {
+				mark = "✗" // reported at the gate, but the host did not get what the plan said
+			}
 			continue
 		}
 		switch {
@@ -236,7 +245,7 @@ func (p *Pipeline) annotate(ctx context.Context, run *Run) error {
 	if run.Failure != "" && len(run.Results) == 0 {
 		state = ledger.StateFailed
 	}
-	if r := run.Ledger.Record(); r.State == ledger.StateUnknown {
+	if run.unknown() {
 		state = ledger.StateUnknown
 	}
 	if err := run.Ledger.Update(ctx, func(r *ledger.Record) { r.State, r.Noted, r.Reason = state, true, run.Failure }); err != nil {

@@ -12,7 +12,6 @@ import (
 	"github.com/alaya-sre/alaya/evidence"
 	"github.com/alaya-sre/alaya/executor"
 	"github.com/alaya-sre/alaya/inventory"
-	"github.com/alaya-sre/alaya/queue"
 	"github.com/alaya-sre/alaya/runbooks"
 )
 
@@ -24,13 +23,14 @@ func (p *Pipeline) key(run *Run, parts ...string) string {
 }
 
 // put stores one object and remembers it for the manifest. Evidence that cannot be stored is
-// noted on the result rather than failing the step: the responder still gets the note.
+// noted on the result beside its outcome, never as the step's failure: what happened on the
+// host happened, and the later steps depend on that, not on the store.
 func (p *Pipeline) put(ctx context.Context, run *Run, res *HostResult, name, contentType string, body []byte) {
 	key := p.key(run, stepDir(res), res.Host, name)
 	obj, err := p.Store.Put(ctx, key, bytes.NewReader(body), evidence.PutOptions{ContentType: contentType, Size: int64(len(body))})
 	if err != nil {
 		p.Logger.WarnContext(ctx, "evidence not stored", "run", run.ID, "key", key, "err", err)
-		res.Err = strings.TrimSpace(res.Err + "; evidence not stored: " + err.Error())
+		res.EvidenceErr = strings.TrimPrefix(res.EvidenceErr+"; ", "; ") + name + " not stored: " + p.Redactor.String(err.Error())
 		return
 	}
 	res.Objects = append(res.Objects, obj)
@@ -102,6 +102,11 @@ func (p *Pipeline) collectOne(ctx context.Context, run *Run, res *HostResult, ho
 // (for runs with gates) who approved what.
 func (p *Pipeline) record(ctx context.Context, run *Run) error {
 	m := run.Manifest // a resumed run continues the manifest written at its gate
+	if m == nil && run.Resumed {
+		if earlier, err := evidence.ReadManifest(ctx, p.Store, run.Event.Incident.ID, run.ID); err == nil {
+			m = earlier
+		}
+	}
 	if m == nil {
 		m = &evidence.Manifest{
 			Incident: run.Event.Incident.ID, Run: run.ID, Runbook: run.Runbook.Name,
@@ -122,14 +127,35 @@ func (p *Pipeline) record(ctx context.Context, run *Run) error {
 	}
 	run.mu.Unlock()
 	p.writeReports(ctx, run, m)
-	obj, err := evidence.WriteManifest(ctx, p.Store, m)
+	obj, err := p.writeManifest(ctx, m)
+	run.Manifest = m
 	if err != nil {
-		err = fmt.Errorf("record: manifest: %w", err)
-		if evidence.Retryable(err) {
-			return queue.Retry(err)
-		}
-		return queue.Permanent(err)
+		// The run still ends with its note, which says the evidence is missing: retrying the
+		// event would only run it again, and an evidence outage must not silence a run.
+		p.Logger.ErrorContext(ctx, "manifest not stored; the note says evidence is missing", "run", run.ID, "err", err)
+		run.EvidenceMissing = "the manifest could not be stored (" + p.Redactor.String(err.Error()) + ")"
+		return nil
 	}
-	run.Manifest, run.ManifestKey = m, obj.Key
+	run.ManifestKey = obj.Key
 	return nil
+}
+
+// manifestTries bounds the attempts at storing a manifest through a transient store failure.
+const manifestTries = 3
+
+// writeManifest stores m, trying a transient failure again a few times (bounded by ctx).
+func (p *Pipeline) writeManifest(ctx context.Context, m *evidence.Manifest) (evidence.Object, error) {
+	wait := 500 * time.Millisecond
+	for try := 1; ; try++ {
+		obj, err := evidence.WriteManifest(ctx, p.Store, m)
+		if err == nil || try == manifestTries || !evidence.Retryable(err) {
+			return obj, err
+		}
+		select {
+		case <-ctx.Done():
+			return obj, err
+		case <-time.After(wait):
+		}
+		wait *= 4
+	}
 }

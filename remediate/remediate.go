@@ -13,6 +13,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"sync"
 	"time"
 
 	"github.com/alaya-sre/alaya/actions/balancers"
@@ -21,6 +22,7 @@ import (
 	"github.com/alaya-sre/alaya/incident"
 	"github.com/alaya-sre/alaya/inventory"
 	"github.com/alaya-sre/alaya/ledger"
+	"github.com/alaya-sre/alaya/queue"
 	"github.com/alaya-sre/alaya/runbooks"
 )
 
@@ -80,13 +82,33 @@ type Deps struct {
 type Options struct {
 	LinkTTL   time.Duration // lifetime of evidence links in notes
 	Heartbeat time.Duration // how often a running run proves its owner alive
+	// HandlerTimeout bounds the handling of one event (1 h): a run still going then is
+	// stopped, and reported so.
+	HandlerTimeout time.Duration
 	// Switches are the configured floor of the safety switches; Safety's fleet-wide switches,
 	// read before every step, can only turn more on.
 	Switches Switches
 }
 
 // Pipeline handles incident events.
-type Pipeline struct{ Deps }
+type Pipeline struct {
+	Deps
+	drain     chan struct{} // closed when the worker stops: no new step that changes a system
+	drainOnce sync.Once
+}
+
+// Drain tells the pipeline the worker is stopping: running steps may finish, but no step that
+// changes a system starts any more; the runs are left, let go, to the next worker.
+func (p *Pipeline) Drain() { p.drainOnce.Do(func() { close(p.drain) }) }
+
+func (p *Pipeline) stopping() bool {
+	select {
+	case <-p.drain:
+		return true
+	default:
+		return false
+	}
+}
 
 // New returns a pipeline.
 func New(d Deps) (*Pipeline, error) {
@@ -105,11 +127,20 @@ func New(d Deps) (*Pipeline, error) {
 	if d.Options.Heartbeat == 0 {
 		d.Options.Heartbeat = 5 * time.Second
 	}
-	return &Pipeline{Deps: d}, nil
+	if d.Options.HandlerTimeout == 0 {
+		d.Options.HandlerTimeout = time.Hour
+	}
+	return &Pipeline{Deps: d, drain: make(chan struct{})}, nil
 }
 
-// Handle processes one event. The returned error is classified (Retryable) for the consumer.
+// errHandlerDeadline is the cause of a handler context cut at Options.HandlerTimeout.
+var errHandlerDeadline = errors.New("handler deadline reached")
+
+// Handle processes one event, within the handler deadline. The returned error is classified
+// (Retryable) for the consumer.
 func (p *Pipeline) Handle(ctx context.Context, ev *incident.Event) error {
+	ctx, cancel := context.WithTimeoutCause(ctx, p.Options.HandlerTimeout, errHandlerDeadline)
+	defer cancel()
 	switch ev.Type {
 	case incident.TypeTriggered:
 		return p.onTriggered(ctx, ev)
@@ -139,39 +170,96 @@ func (p *Pipeline) onTriggered(ctx context.Context, ev *incident.Event) error {
 	for _, d := range decisions {
 		run := newRun(ev, d)
 		run.Storm = storm
-		if err := p.runStages(ctx, run); err != nil {
+		if err := p.runStages(ctx, run, "begin"); err != nil {
 			errs = append(errs, fmt.Errorf("runbook %s: %w", d.Runbook.Name, err))
 		}
 	}
 	return joinClassified(errs)
 }
 
-// runStages takes one run from its ledger record to its note.
-func (p *Pipeline) runStages(ctx context.Context, run *Run) error {
-	stages := []struct {
-		name string
-		fn   func(context.Context, *Run) error
-	}{
+// stage is one step of the pipeline for one run.
+type stage struct {
+	name string
+	fn   func(context.Context, *Run) error
+}
+
+// stages is the pipeline of a run, the one list every path goes through: a new run from
+// "begin", a run resumed by an approval from "announce". A run that cannot execute (planning
+// failed, a gate's plan changed) keeps going to record and annotate, so it is reported too.
+func (p *Pipeline) stages() []stage {
+	return []stage{
 		{"begin", p.begin},
 		{"plan", p.plan},
+		{"announce", p.announce},
 		{"execute", p.execute},
 		{"record", p.record},
 		{"annotate", p.annotate},
 	}
-	for _, s := range stages {
+}
+
+// runStages takes run through the stages from the one named from to its note, timing each.
+// errStop ends the list early (a duplicate, a parked run). A panic in a stage becomes the
+// run's failure, logged with its stack, and the run is still recorded and reported. A run
+// left unfinished (an error to retry) is let go in the ledger, so its next delivery adopts it
+// at once.
+func (p *Pipeline) runStages(ctx context.Context, run *Run, from string) error {
+	list := p.stages()
+	for list[0].name != from {
+		list = list[1:]
+	}
+	for _, s := range list {
 		start := time.Now()
-		err := s.fn(ctx, run)
+		err := p.runStage(ctx, run, s)
 		p.Metrics.stage.WithLabelValues(s.name).Observe(time.Since(start).Seconds())
 		if errors.Is(err, errStop) {
 			return nil
 		}
 		if err != nil {
-			p.Logger.ErrorContext(ctx, "run stage failed", "stage", s.name, "run", run.ID, "runbook", run.Runbook.Name, "err", err)
+			p.letGo(ctx, run, s.name, err)
 			return err
 		}
 	}
 	p.Metrics.runs.WithLabelValues(run.Runbook.Name, run.outcome()).Inc()
 	return nil
+}
+
+// runStage runs one stage; a panic before the run is recorded becomes its failure.
+func (p *Pipeline) runStage(ctx context.Context, run *Run, s stage) (err error) {
+	finishing := s.name == "record" || s.name == "annotate"
+	if finishing && ctx.Err() != nil {
+		// The handler deadline cut the run: it is still recorded and reported, briefly.
+		var cancel context.CancelFunc
+		ctx, cancel = context.WithTimeout(context.WithoutCancel(ctx), finishTimeout)
+		defer cancel()
+	}
+	if p.safely(ctx, "stage "+s.name, func() { err = s.fn(ctx, run) }) {
+		if finishing || run.Ledger == nil {
+			return queue.Retry(fmt.Errorf("stage %s panicked", s.name))
+		}
+		run.fail(fmt.Sprintf("internal error in stage %s; the steps not yet run were not executed", s.name))
+		return nil
+	}
+	return err
+}
+
+// finishTimeout bounds recording and reporting a run whose handler deadline has passed.
+const finishTimeout = time.Minute
+
+// letGo logs why a run stopped unfinished and releases its record for the next delivery.
+func (p *Pipeline) letGo(ctx context.Context, run *Run, stage string, err error) {
+	if errors.Is(err, errStopping) {
+		p.Logger.InfoContext(ctx, "run left to the next worker", "stage", stage, "run", run.ID)
+	} else if !errors.Is(err, ledger.ErrRunElsewhere) {
+		p.Logger.ErrorContext(ctx, "run stage failed", "stage", stage, "run", run.ID, "runbook", run.Runbook.Name, "err", err)
+	}
+	if run.Ledger == nil {
+		return
+	}
+	rctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), finishWrite)
+	defer cancel()
+	if rerr := run.Ledger.Release(rctx); rerr != nil {
+		p.Logger.WarnContext(ctx, "run not let go; the next handler waits for it to go stale", "run", run.ID, "err", rerr)
+	}
 }
 
 // enrich fetches the incident's alerts: PagerDuty's V3 webhooks do not carry them, and alert
@@ -193,25 +281,11 @@ func (p *Pipeline) plan(ctx context.Context, run *Run) error {
 	pl, err := run.Runbook.Plan(run.Event, p.Inventory)
 	if err != nil {
 		run.fail("planning failed: " + err.Error())
-		return p.finishEarly(ctx, run)
+		return nil
 	}
 	run.Plan = pl
 	if len(pl.Targets) == 0 {
 		run.fail("no target resolved to an inventory host")
-		return p.finishEarly(ctx, run)
 	}
 	return nil
-}
-
-// finishEarly records and annotates a run that cannot execute, so the responder still hears
-// why, and stops the stage list.
-func (p *Pipeline) finishEarly(ctx context.Context, run *Run) error {
-	if err := p.record(ctx, run); err != nil {
-		return err
-	}
-	if err := p.annotate(ctx, run); err != nil {
-		return err
-	}
-	p.Metrics.runs.WithLabelValues(run.Runbook.Name, run.outcome()).Inc()
-	return errStop
 }

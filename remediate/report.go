@@ -52,7 +52,8 @@ func (p *Pipeline) earlierReport(ctx context.Context, run *Run, key string) stri
 	return earlier + "\n(approved; continued)\n"
 }
 
-// restoreEarlierOutput reads back from the evidence what the steps before the gate printed,
+// restoreEarlierOutput reads back from the evidence what the steps seeded from the ledger (before
+// the gate, or by an earlier handler of the run) printed,
 // so that `when` conditions after the gate can test it (steps.heap_summary.stdout contains
 // "..."); the ledger keeps only their exit status.
 func (p *Pipeline) restoreEarlierOutput(ctx context.Context, run *Run) {
@@ -60,7 +61,7 @@ func (p *Pipeline) restoreEarlierOutput(ctx context.Context, run *Run) {
 	var earlier []*HostResult
 	for _, steps := range run.Results {
 		for _, res := range steps {
-			if res.Earlier {
+			if res.Earlier || res.Recorded {
 				earlier = append(earlier, res)
 			}
 		}

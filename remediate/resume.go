@@ -8,7 +8,6 @@ import (
 	"time"
 
 	"github.com/alaya-sre/alaya/approval"
-	"github.com/alaya-sre/alaya/evidence"
 	"github.com/alaya-sre/alaya/incident"
 	"github.com/alaya-sre/alaya/ledger"
 	"github.com/alaya-sre/alaya/runbooks"
@@ -37,7 +36,7 @@ func (p *Pipeline) start(ctx context.Context, n *note, run *Run) error {
 	if _, err := p.Gates.Store.Settle(ctx, req.Incident, req.Code, ""); err != nil {
 		p.Logger.WarnContext(ctx, "approval not marked started; the sweeper will", "run", req.Run, "err", err)
 	}
-	return p.continueRun(ctx, run)
+	return p.runStages(ctx, run, "announce")
 }
 
 // executing answers an approval for a run that is executing: a live owner is left alone and
@@ -51,13 +50,13 @@ func (p *Pipeline) executing(ctx context.Context, n *note) error {
 	return p.note(ctx, "executing."+digest(n.ev.ID), n.req.Incident, content)
 }
 
-// continueRun posts the start note and runs the rest of the stages from the gate on.
-func (p *Pipeline) continueRun(ctx context.Context, run *Run) error {
-	p.restoreEarlierOutput(ctx, run)
-	if m, err := evidence.ReadManifest(ctx, p.Store, run.Event.Incident.ID, run.ID); err == nil {
-		run.Manifest = m
-	}
+// announce posts the "approved, executing" note of a run resumed by an approval, once per
+// gate: the ledger remembers it, so a handler that adopts the run does not announce it again.
+func (p *Pipeline) announce(ctx context.Context, run *Run) error {
 	req := run.Approval
+	if req == nil || run.Failure != "" || run.Ledger.Record().Announced == req.Code {
+		return nil
+	}
 	n := len(run.Plan.Steps) - run.From
 	steps := "steps"
 	if n == 1 {
@@ -65,25 +64,23 @@ func (p *Pipeline) continueRun(ctx context.Context, run *Run) error {
 	}
 	content := fmt.Sprintf("Alaya · %s: approved by %s (code %s, plan %s). Executing %d %s on %s.\nRun %s",
 		run.Runbook.Name, who(req), req.Code, short(req.PlanHash), n, steps, strings.Join(run.Plan.Targets, ", "), run.ID)
-	if err := p.note(ctx, run.ID+".start."+req.Code, run.Event.Incident.ID, content); err != nil {
-		return err
+	id := run.ID + ".start." + req.Code
+	if err := p.Outbox.Enqueue(ctx, id, run.Event.Incident.ID, p.Redactor.String(content)); err != nil {
+		return classify(err)
+	}
+	if err := run.Ledger.Update(ctx, func(r *ledger.Record) { r.Announced = req.Code }); err != nil {
+		return p.ledgerErr(ctx, run.ID, err)
+	}
+	if err := p.Outbox.Deliver(ctx, id); err != nil {
+		p.Logger.WarnContext(ctx, "note not posted yet; the outbox will retry", "id", id, "err", err)
 	}
 	p.Logger.InfoContext(ctx, "run resumed", "run", run.ID, "from_step", run.From)
-	for _, stage := range []func(context.Context, *Run) error{p.execute, p.record, p.annotate} {
-		if err := stage(ctx, run); errors.Is(err, errStop) {
-			return nil
-		} else if err != nil {
-			return err
-		}
-	}
-	p.Metrics.runs.WithLabelValues(run.Runbook.Name, run.outcome()).Inc()
 	return nil
 }
 
 // rebuild makes the Run of a parked record again, on any worker: the runbook of the same
-// name from the catalog in force, planned against the stored trigger. The results of the
-// steps before the gate are carried over from the ledger so that a host whose diagnostics
-// failed is not acted on.
+// name from the catalog in force, planned against the stored trigger. execute carries the
+// recorded results over from the ledger, so that a host whose diagnostics failed is not acted on.
 func (p *Pipeline) rebuild(h *ledger.Handle) (*Run, error) {
 	rec := h.Record()
 	if rec.Trigger == nil {
@@ -102,73 +99,26 @@ func (p *Pipeline) rebuild(h *ledger.Handle) (*Run, error) {
 		Decision: runbooks.Decision{Runbook: rb, Matched: true, Why: pl.Why},
 		Results:  map[string]map[string]*HostResult{}, Started: time.Now(),
 	}
-	run.seedEarlier(rec)
 	return run, nil
 }
 
-// seedEarlier restores what the ledger knows of the steps before the gate.
-func (r *Run) seedEarlier(rec ledger.Record) {
-	for i := 0; i < r.From && i < len(r.Plan.Steps); i++ {
-		for _, host := range r.Plan.Targets {
-			st, ok := rec.Steps[ledger.StepKey(i, host)]
-			if !ok {
-				continue
-			}
-			res := &HostResult{Step: r.Plan.Steps[i].Name, Index: i, Host: host, ExitCode: st.ExitCode, Err: st.Error, Earlier: true}
-			if st.Status == ledger.StepSkipped {
-				res.Skipped = "skipped"
-			}
-			r.setResult(res)
-		}
-	}
-}
-
 // adoptApproved handles an approval delivered again while its run is marked running: if the
-// owner is alive, it is retried later; if it died, the run is adopted and, should a step that
-// changes a system have been started, reported unknown instead of being run again.
+// handler executing it is alive, ErrRunElsewhere; if it died or let go, the run is adopted like
+// any other (adopt) and continues from each host's earliest unfinished step.
 func (p *Pipeline) adoptApproved(ctx context.Context, req *approval.Request) error {
 	h, err := p.Ledger.Takeover(ctx, req.Run)
-	if errors.Is(err, ledger.ErrRunElsewhere) {
-		return err
-	}
 	if err != nil {
-		return classify(err)
+		return p.ledgerErr(ctx, req.Run, err)
 	}
 	run, err := p.rebuild(h)
 	if err != nil {
 		return p.closeGate(ctx, req, "not executed: "+err.Error())
 	}
-	run.Approval, run.Resumed = req, true
-	unknown, err := h.Adopt(ctx)
-	if err != nil {
-		return classify(err)
+	if err := p.adopt(ctx, run, h); err != nil {
+		return err
 	}
-	if len(unknown) > 0 {
-		run.fail(fmt.Sprintf("state unknown: a worker stopped during %s, which changes a system; "+
-			"Alaya will not run it again. Check the host before acting.", strings.Join(unknown, ", ")))
-		return ignoreStop(p.finishEarly(ctx, run))
-	}
-	run.From = firstUnstarted(h.Record(), run)
-	return p.continueRun(ctx, run)
-}
-
-// firstUnstarted is the first step after the gate with no record on any host.
-func firstUnstarted(rec ledger.Record, run *Run) int {
-	for i := run.From; i < len(run.Plan.Steps); i++ {
-		if !anyStarted(rec, run.Plan.Targets, i) {
-			return i
-		}
-	}
-	return len(run.Plan.Steps)
-}
-
-func anyStarted(rec ledger.Record, hosts []string, step int) bool {
-	for _, host := range hosts {
-		if _, ok := rec.Steps[ledger.StepKey(step, host)]; ok {
-			return true
-		}
-	}
-	return false
+	run.Approval = req
+	return p.runStages(ctx, run, "announce")
 }
 
 // replayNote answers an approval that arrives for a run already resumed or closed.
@@ -180,11 +130,4 @@ func (p *Pipeline) replayNote(ctx context.Context, req *approval.Request, ev *in
 		id = "refusal." + digest(ev.ID)
 	}
 	return p.note(ctx, id, req.Incident, content)
-}
-
-func ignoreStop(err error) error {
-	if errors.Is(err, errStop) {
-		return nil
-	}
-	return err
 }

@@ -1,9 +1,12 @@
 package remediate
 
 import (
+	"cmp"
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
+	"fmt"
+	"runtime/debug"
 	"strings"
 	"sync"
 	"time"
@@ -42,9 +45,12 @@ type Run struct {
 	Results     map[string]map[string]*HostResult // host → step name → result
 	Manifest    *evidence.Manifest
 	ManifestKey string
-	Failure     string // why the run could not execute, if it could not
-	Started     time.Time
-	Finished    time.Time
+	Failure     string   // why the run could not execute, if it could not
+	held        []string // hosts put on hold by this run after an unknown outcome
+	// EvidenceMissing says why the run's manifest could not be stored, if it could not.
+	EvidenceMissing string
+	Started         time.Time
+	Finished        time.Time
 }
 
 // HostResult is one step on one host.
@@ -65,10 +71,24 @@ type HostResult struct {
 	// Earlier marks a result carried over from before a gate (from the ledger, without
 	// output): it informs later steps but is not reported again.
 	Earlier bool
+	// Recorded marks a result read from the ledger (a step an earlier handler of the run
+	// finished): it is reported, but the step is not run again.
+	Recorded bool
+	// Unknown marks a step that changes a system whose end nobody saw (its handler died or
+	// was cut off): it may or may not have taken effect.
+	Unknown bool
+	// Blocked marks a step skipped because a step it depends on, on the same host, failed, is
+	// unknown or never ran: the host did not get what the plan said.
+	Blocked bool
+	// EvidenceErr says which of the step's evidence could not be stored. It never changes
+	// the step's outcome: what happened on the host happened.
+	EvidenceErr string
 }
 
 // OK reports whether the step ran and exited zero.
-func (r *HostResult) OK() bool { return r.Err == "" && r.Skipped == "" && r.ExitCode == 0 }
+func (r *HostResult) OK() bool {
+	return r.Err == "" && r.Skipped == "" && r.ExitCode == 0 && !r.Unknown
+}
 
 // approvedBy names who approved the run's changes, for the manifest.
 func (r *Run) approvedBy() string {
@@ -146,6 +166,56 @@ func (r *Run) stepResults(host string) map[string]runbooks.StepResult {
 
 func (r *Run) fail(reason string) { r.Failure = reason }
 
+// warnings are the lines the note must carry beyond the per-host results: hosts held after an
+// unknown outcome, and evidence that could not be stored.
+func (r *Run) warnings() []string {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	var out []string
+	if len(r.held) > 0 {
+		out = append(out, fmt.Sprintf("state unknown on %s: a change was under way when its worker stopped or was cut off. "+
+			"Alaya will not change %s again until a person checks and runs `alaya holds clear %s`",
+			strings.Join(r.held, ", "), pluralIt(len(r.held)), strings.Join(r.held, " ")))
+	}
+	missing := 0
+	first := ""
+	for _, steps := range r.Results {
+		for _, res := range steps {
+			if res.EvidenceErr != "" {
+				missing++
+				first = cmp.Or(first, res.EvidenceErr)
+			}
+		}
+	}
+	if r.EvidenceMissing != "" {
+		out = append(out, "evidence missing: "+r.EvidenceMissing+"; the results above are what the worker saw")
+	} else if missing > 0 {
+		out = append(out, fmt.Sprintf("evidence missing for %d step(s): %s", missing, first))
+	}
+	return out
+}
+
+// unknown reports whether any step's outcome is unknown: the run's final state says so.
+func (r *Run) unknown() bool {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	for _, steps := range r.Results {
+		for _, res := range steps {
+			if res.Unknown {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+func pluralIt(n int) string {
+	if n == 1 {
+		return "it"
+	}
+	return "them"
+}
+
 // outcome is a low-cardinality label for metrics.
 func (r *Run) outcome() string {
 	switch {
@@ -163,7 +233,7 @@ func (r *Run) failedHosts() int {
 	n := 0
 	for _, steps := range r.Results {
 		for _, res := range steps {
-			if !res.OK() && res.Skipped == "" {
+			if !res.OK() && (res.Skipped == "" || res.Blocked) {
 				n++
 				break
 			}
@@ -180,9 +250,10 @@ func firstLine(s string) string {
 	return s
 }
 
-// tick calls fn every interval until ctx ends: the shape of every background loop a worker
-// runs (heartbeats, the note outbox, gate expiry).
-func tick(ctx context.Context, every time.Duration, fn func()) {
+// tick calls fn every interval until ctx ends: the shape of the pipeline's background loops
+// (gate expiry). A panic in fn is logged with its stack and the loop goes on: a sweeper must
+// not take the worker down.
+func (p *Pipeline) tick(ctx context.Context, every time.Duration, fn func()) {
 	t := time.NewTicker(every)
 	defer t.Stop()
 	for {
@@ -190,7 +261,19 @@ func tick(ctx context.Context, every time.Duration, fn func()) {
 		case <-ctx.Done():
 			return
 		case <-t.C:
-			fn()
+			p.safely(ctx, "sweep", fn)
 		}
 	}
+}
+
+// safely runs fn, turning a panic into an error log with the stack.
+func (p *Pipeline) safely(ctx context.Context, what string, fn func()) (panicked bool) {
+	defer func() {
+		if v := recover(); v != nil {
+			p.Logger.ErrorContext(ctx, "panic recovered", "in", what, "panic", fmt.Sprint(v), "stack", string(debug.Stack()))
+			panicked = true
+		}
+	}()
+	fn()
+	return false
 }

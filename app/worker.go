@@ -94,7 +94,8 @@ func (w *Worker) assemble(ctx context.Context, inv *inventory.Inventory, catalog
 		return fmt.Errorf("worker: %w", err)
 	}
 	metrics := remediate.NewMetrics(w.reg)
-	owner := fmt.Sprintf("%s/%d", hostname(), os.Getpid())
+	// The process's name in the ledger, for people; each handler adds its own nonce.
+	workerName := fmt.Sprintf("%s/%d", hostname(), os.Getpid())
 	g, err := gates(ctx, w.cfg, w.queue, pd, w.log)
 	if err != nil {
 		return err
@@ -105,7 +106,7 @@ func (w *Worker) assemble(ctx context.Context, inv *inventory.Inventory, catalog
 	w.pipeline, err = remediate.New(remediate.Deps{
 		Logger: w.log, Metrics: metrics, Inventory: inv, Incidents: incidents, Runner: w.exec, Store: store,
 		Catalog:   catalog.Current,
-		Ledger:    ledger.New(runsKV, owner, 3*w.cfg.Worker.AckWait),
+		Ledger:    ledger.New(runsKV, workerName, runStale),
 		Outbox:    w.outbox,
 		Redactor:  evidence.NewRedactor(w.cfg.Secrets()),
 		Gates:     g,
@@ -114,11 +115,21 @@ func (w *Worker) assemble(ctx context.Context, inv *inventory.Inventory, catalog
 			StormIncidents: sw.StormIncidents, StormWindow: sw.StormWindow,
 			MaxActions: sw.MaxActions, ActionWindow: sw.ActionWindow,
 		}},
-		Options: remediate.Options{LinkTTL: w.cfg.Evidence.LinkTTL,
-			Switches: remediate.Switches{KillSwitch: sw.KillSwitch, DryRun: sw.DryRun}},
+		Options: remediate.Options{LinkTTL: w.cfg.Evidence.LinkTTL, Heartbeat: runHeartbeat,
+			HandlerTimeout: w.cfg.Worker.HandlerTimeout,
+			Switches:       remediate.Switches{KillSwitch: sw.KillSwitch, DryRun: sw.DryRun}},
 	})
 	return err
 }
+
+// A running run's handler writes its ledger record every runHeartbeat; one not written for
+// runStale (three missed heartbeats, by the NATS server's clock) belongs to a dead worker. A
+// crashed worker's event comes back after the consumer's ack wait (30 s), by when its run is
+// stale: it is taken over and reported well within 45 s of the crash.
+const (
+	runHeartbeat = 5 * time.Second
+	runStale     = 15 * time.Second
+)
 
 // pagerDuty returns the PagerDuty client, or, with no token configured (the embedded
 // default), a local stand-in that prints notes and keeps them in a directory.
@@ -215,20 +226,21 @@ func (w *Worker) reloadOnHangup(ctx context.Context) {
 // the steps already running get worker.shutdown_grace to finish: cancelling a restart half
 // way would leave its outcome unknown on the incident.
 func (w *Worker) consume(ctx context.Context) error {
-	work, stopWork := context.WithCancel(context.WithoutCancel(ctx))
-	defer stopWork()
+	work, stopWork := context.WithCancelCause(context.WithoutCancel(ctx))
+	defer stopWork(nil)
 	go func() {
 		select {
 		case <-work.Done():
 			return
 		case <-ctx.Done():
 		}
-		w.log.Info("stopping: running steps may finish", "grace", w.cfg.Worker.ShutdownGrace)
+		w.log.Info("stopping: running steps may finish, no new change starts", "grace", w.cfg.Worker.ShutdownGrace)
+		w.pipeline.Drain()
 		t := time.NewTimer(w.cfg.Worker.ShutdownGrace)
 		defer t.Stop()
 		select {
 		case <-t.C:
-			stopWork()
+			stopWork(fmt.Errorf("the worker's shutdown grace of %s ran out", w.cfg.Worker.ShutdownGrace))
 		case <-work.Done():
 		}
 	}()

@@ -114,6 +114,9 @@ type Worker struct {
 	// ShutdownGrace is how long a stopping worker lets running steps finish before cancelling
 	// them; keep it under the service manager's stop timeout (deploy/systemd: 120 s).
 	ShutdownGrace time.Duration `yaml:"shutdown_grace"`
+	// HandlerTimeout bounds the handling of one event: a run still going then is stopped and
+	// reported so. Keep it above the longest step (heap dumps, drains).
+	HandlerTimeout time.Duration `yaml:"handler_timeout"`
 }
 
 // PagerDuty is the REST API Alaya reads incidents from and writes notes to. With no token the
@@ -228,6 +231,7 @@ func (c *Config) defaults() {
 	setDefault(&c.Worker.MaxDeliver, queue.DefaultMaxDeliver)
 	setDefault(&c.Worker.GateSweep, 10*time.Second)
 	setDefault(&c.Worker.ShutdownGrace, 90*time.Second)
+	setDefault(&c.Worker.HandlerTimeout, time.Hour)
 	setDefault(&c.PagerDuty.APIURL, "https://api.pagerduty.com")
 	setDefault(&c.Evidence.LinkTTL, 7*24*time.Hour)
 	setDefault(&c.Safety.StormIncidents, 20)

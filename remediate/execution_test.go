@@ -206,13 +206,13 @@ func TestAdoptedRunAnnouncesExecutingOnce(t *testing.T) {
 		}
 		return &executor.Result{Stdout: []byte("ok\n")}, nil
 	}
-	code, _ := b.park(t, b.newP("w1"), "PANN1")
+	code, runID := b.park(t, b.newP("w1"), "PANN1")
 	var wg sync.WaitGroup
 	t.Cleanup(wg.Wait)
 	t.Cleanup(func() { close(release) })
 	wg.Go(func() { _ = b.newP("w1").Handle(context.WithoutCancel(t.Context()), approve("PANN1", code, "ap-ann")) })
 	<-held
-	handleOnceDead(t, b.newP("w2"), approve("PANN1", code, "ap-ann"))
+	handleOnceDead(t, b, b.newP("w2"), approve("PANN1", code, "ap-ann"), runID)
 	if n := countNotes(b.pd, "Executing"); n != 1 {
 		t.Errorf("%d \"Executing\" notes, want 1: %q", n, b.pd.notes)
 	}
@@ -221,17 +221,19 @@ func TestAdoptedRunAnnouncesExecutingOnce(t *testing.T) {
 	}
 }
 
-// handleOnceDead handles ev with p until the run's previous owner counts as dead (the bed's
-// short stale time) and p takes it over.
-func handleOnceDead(t *testing.T, p *remediate.Pipeline, ev *incident.Event) {
+// handleOnceDead handles ev with p once the run's previous owner counts as dead (the bed's
+// short stale time passed on the server's clock since its last write).
+func handleOnceDead(t *testing.T, b *bed, p *remediate.Pipeline, ev *incident.Event, runID string) {
 	t.Helper()
+	probe := ledger.New(b.runs, "probe", b.stale)
 	deadline := time.Now().Add(10 * time.Second)
-	for err := p.Handle(t.Context(), ev); err != nil; err = p.Handle(t.Context(), ev) {
+	for _, err := probe.Takeover(t.Context(), runID); err != nil; _, err = probe.Takeover(t.Context(), runID) {
 		if !errors.Is(err, ledger.ErrRunElsewhere) || time.Now().After(deadline) {
-			t.Fatalf("the dead handler's run was not taken over: %v", err)
+			t.Fatalf("the dead handler's run cannot be taken over: %v", err)
 		}
 		time.Sleep(50 * time.Millisecond) // the owner goes stale by the passing of time
 	}
+	handle(t, p, ev)
 }
 
 func (f *fakePD) last() string {

@@ -340,7 +340,7 @@ func TestStartedMutatingStepBecomesUnknown(t *testing.T) {
 	if _, err := b.runs.Put(t.Context(), "run."+runID, data); err != nil {
 		t.Fatal(err)
 	}
-	handleOnceDead(t, b.newP("w2"), approve("PI2", code, "n3"))
+	handleOnceDead(t, b, b.newP("w2"), approve("PI2", code, "n3"), runID)
 	if b.runner.count("restart-it") != 0 {
 		t.Fatal("a started restart ran again")
 	}

@@ -101,7 +101,11 @@ func (w *Worker) assemble(ctx context.Context, inv *inventory.Inventory, catalog
 		return err
 	}
 	sw := w.cfg.Safety
-	w.outbox = outbox.New(runsKV, notes, w.log, outbox.NewMetrics(w.reg))
+	posted := &postedNotes{next: notes, kv: runsKV, log: w.log}
+	if g != nil {
+		g.Own = posted.Posted
+	}
+	w.outbox = outbox.New(runsKV, posted, w.log, outbox.NewMetrics(w.reg))
 	w.catalog = catalog
 	w.pipeline, err = remediate.New(remediate.Deps{
 		Logger: w.log, Metrics: metrics, Inventory: inv, Incidents: incidents, Runner: w.exec, Store: store,

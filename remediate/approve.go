@@ -19,7 +19,8 @@ import (
 //
 //	parse → verify → find the gate → authorize → bind → decide → start
 //
-//   - parse: a note that is not exactly one command, or that Alaya wrote, ends here silently;
+//   - parse: a note that is not exactly one command, or that Alaya wrote (its id is recorded
+//     when posted, or its author is Alaya's user), ends here silently;
 //   - verify: a webhook only announces a note. PagerDuty's API must have a note with that id
 //     on the incident, by the webhook's agent, and its content (not the webhook's, which may
 //     be trimmed) is the command. A page decision must carry the receiver's signature;
@@ -63,7 +64,7 @@ func (p *Pipeline) onAnnotated(ctx context.Context, ev *incident.Event) error {
 // parse keeps only notes that carry one command and are not Alaya's own. A note PagerDuty
 // trimmed in the webhook is read in full in verify before it is parsed.
 func (p *Pipeline) parse(ctx context.Context, ev *incident.Event) (*note, bool) {
-	if p.Gates.Policy.IsSelf(ctx, ev.Note.Author) || p.Gates.Policy.IsSelf(ctx, ev.Agent) {
+	if p.own(ctx, ev.Note.ID) || p.Gates.Policy.IsSelf(ctx, ev.Note.Author) || p.Gates.Policy.IsSelf(ctx, ev.Agent) {
 		return nil, false
 	}
 	cmd, ok := approval.ParseCommand(ev.Note.Content)
@@ -71,6 +72,11 @@ func (p *Pipeline) parse(ctx context.Context, ev *incident.Event) (*note, bool) 
 		return nil, false
 	}
 	return &note{ev: ev, cmd: cmd, author: ev.Note.Author}, true
+}
+
+// own reports whether Alaya posted the note (see Gates.Own).
+func (p *Pipeline) own(ctx context.Context, noteID string) bool {
+	return p.Gates.Own != nil && noteID != "" && p.Gates.Own(ctx, noteID)
 }
 
 // errSilent ends the flow without a note: the verified note is not a command after all.
@@ -108,7 +114,7 @@ func (p *Pipeline) readBack(ctx context.Context, n *note) error {
 	if got.Author.ID != n.ev.Agent.ID || got.Author.ID != n.ev.Note.Author.ID {
 		return refusal(approval.ErrNotAllowed, "the note was written by %s, not by %s as the webhook says", approval.Name(got.Author), approval.Name(n.ev.Agent))
 	}
-	if p.Gates.Policy.IsSelf(ctx, got.Author) {
+	if p.own(ctx, got.ID) || p.Gates.Policy.IsSelf(ctx, got.Author) {
 		return errSilent
 	}
 	cmd, ok := approval.ParseCommand(got.Content)

@@ -1,6 +1,7 @@
 package remediate_test
 
 import (
+	"context"
 	"encoding/json"
 	"strings"
 	"sync"
@@ -137,5 +138,26 @@ func TestEventTooLargeToParkEndsWithANote(t *testing.T) {
 	}
 	if n := b.runner.count("restart-it"); n != 0 {
 		t.Fatalf("restart ran %d times", n)
+	}
+}
+
+// A note Alaya posted is never taken as a command, even while Alaya's own PagerDuty user
+// cannot be looked up: its id was recorded when it was posted. Answering it would write
+// another note, which would come back as another webhook.
+func TestOwnNoteIsSilentByItsRecordedID(t *testing.T) {
+	b := newBed(t)
+	p := b.newP("w1")
+	code, _ := b.park(t, p, "POWN")
+	ev := noteBy("POWN", "PUNKNOWN", "/alaya approve "+code, "own-1") // the self id lookup failed
+	p.Gates.Own = func(_ context.Context, id string) bool { return id == ev.Note.ID }
+	before := len(b.pd.notes)
+	handle(t, p, ev)
+	if len(b.pd.notes) != before || b.runner.count("restart-it") != 0 {
+		t.Fatalf("alaya's own note was answered or acted on: %q", b.pd.notes[before:])
+	}
+	p.Gates.Own = nil
+	handle(t, p, noteBy("POWN", "PUNKNOWN", "/alaya approve "+code, "own-2"))
+	if b.pd.find("PUNKNOWN is not on call") == "" {
+		t.Fatalf("without the record the same note is refused, so the record is what silenced it: %q", b.pd.notes)
 	}
 }

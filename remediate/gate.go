@@ -39,6 +39,9 @@ type Gates struct {
 	// PageKey verifies decisions from the approval page (the receiver signs them with it);
 	// nil: page decisions are refused.
 	PageKey []byte
+	// Own reports whether Alaya posted the note with this id (a record only Alaya writes);
+	// nil: only the author check recognises Alaya's notes.
+	Own func(ctx context.Context, noteID string) bool
 	// PageURL links a gate to the approval page; nil leaves the link out of the note.
 	PageURL func(incident, code string) string
 }

@@ -75,7 +75,8 @@ func (r *Redactor) matches(buf []byte) []match {
 			ms = p.findAll(ms, buf)
 		}
 	}
-	return r.starts.find(ms, r.patterns, buf, lower)
+	ms = r.starts.find(ms, r.patterns, buf, lower)
+	return followVariables(ms, buf)
 }
 
 // findAll appends p's matches anywhere in buf.

@@ -26,6 +26,7 @@ type Redactor struct {
 	patterns []pattern
 	starts   startIndex // where the patterns' matches may begin
 	window   int        // bytes held back between reads by Reader
+	chunk    int        // new bytes Reader takes per round: readChunk; smaller in tests
 }
 
 // NewRedactor returns a Redactor for the given secret values (those shorter than MinSecretLen
@@ -35,7 +36,7 @@ type Redactor struct {
 // JWTs. An extra pattern with groups named "secret" has only those replaced; it runs over all
 // text, so keep it cheap. Matches of extra patterns longer than 8 KiB may escape Reader.
 func NewRedactor(secrets []string, extraPatterns ...*regexp.Regexp) *Redactor {
-	r := &Redactor{patterns: slices.Clone(builtinPatterns), window: patternWindow}
+	r := &Redactor{patterns: slices.Clone(builtinPatterns), window: patternWindow, chunk: readChunk}
 	for _, re := range extraPatterns {
 		if re != nil {
 			r.patterns = append(r.patterns, pattern{re: re})

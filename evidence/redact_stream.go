@@ -42,13 +42,14 @@ func (rr *redactReader) Read(p []byte) (int, error) {
 }
 
 // fill reads until it holds a round's worth of new input (or src ends), then redacts what can
-// be released. Each round adds readChunk bytes, so a stream of tiny reads is not rescanned
+// be released. Each round adds a chunk (readChunk) of bytes, so a stream of tiny reads is not rescanned
 // once per read.
 func (rr *redactReader) fill() {
-	want := max(rr.r.window+readChunk, len(rr.in)+readChunk)
+	chunk := rr.r.chunk
+	want := max(rr.r.window+chunk, len(rr.in)+chunk)
 	for rr.err == nil {
-		if cap(rr.in)-len(rr.in) < readChunk/4 {
-			rr.in = slices.Grow(rr.in, readChunk)
+		if cap(rr.in)-len(rr.in) < chunk/4+1 {
+			rr.in = slices.Grow(rr.in, chunk)
 		}
 		n, err := rr.src.Read(rr.in[len(rr.in):cap(rr.in)])
 		rr.in, rr.err = rr.in[:len(rr.in)+n], err

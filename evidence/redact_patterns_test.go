@@ -92,6 +92,14 @@ func TestRedactorPatterns(t *testing.T) {
 		{"url password without user", "redis://:hunter22@cache:6379/0", "hunter22", false},
 		{"url without password kept", "https://user@example.com/path and http://host:8080/x", "", true},
 		{"jwt", "cookie " + natsUserJWT, natsUserJWT, false},
+		{"jwt look-alike kept", "eyJhbGciOi alone, eyJ.a.b", "", true},
+		{"aws secret look-alike kept", "aws_region=eu-west-1 aws_profile=prod", "", true},
+		{"authorization header", "Authorization: Basic dXNlcjpodW50ZXIy", "dXNlcjpodW50ZXIy", false},
+		{"authorization word kept", "authorization failed for app", "", true},
+		{"pagerduty user token", "token u+Xq7bL2mN9pR4sT6vW8y ok", "u+Xq7bL2mN9pR4sT6vW8y", false},
+		{"pagerduty look-alike kept", "u+short and g++ -O2", "", true},
+		{"secret assignment", "DB_PASSWORD=hunter22 ./app", "hunter22", false},
+		{"secret words without a value kept", "password: \n tokens issued 3, secrets rotated", "", true},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -42,7 +42,7 @@ func (p *Pipeline) renderNote(ctx context.Context, run *Run, extra string) strin
 		printf(&b, "⚠ %s\n", run.Failure)
 	}
 	for _, w := range run.warnings() {
-		fmt.Fprintf(&b, "⚠ %s\n", w)
+		printf(&b, "⚠ %s\n", w)
 	}
 	if run.Plan != nil {
 		for _, r := range run.Plan.Refused {

@@ -20,6 +20,9 @@ type AlertmanagerDeps struct {
 	Registerer     prometheus.Registerer
 	PublishTimeout time.Duration // default 3 s
 	MaxBody        int64         // default 256 KiB
+	// Limiter bounds webhooks in flight; share one between the handlers of a receiver.
+	// nil: a limiter of DefaultMaxInflight for this handler alone.
+	Limiter *Limiter
 }
 
 // NewAlertmanagerHandler returns the handler for POST /v1/webhooks/alertmanager (webhook
@@ -32,7 +35,7 @@ func NewAlertmanagerHandler(deps AlertmanagerDeps) http.Handler {
 		panic("webhook: Alertmanager handler needs Authorize")
 	}
 	h := &alertmanager{authorize: deps.Authorize}
-	h.rc = newReceiver(SourceAlertmanager, deps.Publisher, deps.Logger, deps.Registerer, deps.PublishTimeout, deps.MaxBody)
+	h.rc = newReceiver(SourceAlertmanager, deps.Publisher, deps.Logger, deps.Registerer, deps.PublishTimeout, deps.MaxBody, deps.Limiter)
 	return h
 }
 

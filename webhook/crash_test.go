@@ -41,6 +41,7 @@ func TestAcceptedWebhooksSurviveAServerCrash(t *testing.T) {
 		Publisher: q, Secrets: func() [][]byte { return [][]byte{secretNew} },
 		Verify: pagerduty.VerifySignature, Decode: pagerduty.DecodeWebhook,
 		Logger: slog.New(slog.DiscardHandler), Registerer: prometheus.NewRegistry(), PublishTimeout: time.Second,
+		Now: fixtureNow,
 	}))
 	t.Cleanup(h.Close)
 

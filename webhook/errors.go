@@ -12,31 +12,34 @@ import (
 type httpError struct {
 	status int
 	msg    string // safe to show the sender: never a secret, never the body
+	// reason labels alaya_webhook_refused_total for refusals an operator should see
+	// (busy, stale, future); "" for the rest, which the status code says enough about.
+	reason string
 }
 
 func (e *httpError) Error() string { return e.msg }
 
 var (
 	// errMethod: only POST delivers webhooks.
-	errMethod = &httpError{http.StatusMethodNotAllowed, "method not allowed: use POST"}
+	errMethod = &httpError{status: http.StatusMethodNotAllowed, msg: "method not allowed: use POST"}
 	// errNoSignature and errBadSignature: 401, the sender is not who it claims, or a secret was
 	// rotated on one side only.
-	errNoSignature  = &httpError{http.StatusUnauthorized, "missing X-PagerDuty-Signature header"}
-	errBadSignature = &httpError{http.StatusUnauthorized, "signature does not match any configured secret"}
-	errUnauthorized = &httpError{http.StatusUnauthorized, "missing or wrong credentials"}
+	errNoSignature  = &httpError{status: http.StatusUnauthorized, msg: "missing X-PagerDuty-Signature header"}
+	errBadSignature = &httpError{status: http.StatusUnauthorized, msg: "signature does not match any configured secret"}
+	errUnauthorized = &httpError{status: http.StatusUnauthorized, msg: "missing or wrong credentials"}
 	// errUnavailable: 503, the queue could not take the event in time; the sender retries and
 	// the stream's de-duplication absorbs a publish that got through late.
-	errUnavailable = &httpError{http.StatusServiceUnavailable, "event queue unavailable, retry later"}
+	errUnavailable = &httpError{status: http.StatusServiceUnavailable, msg: "event queue unavailable, retry later"}
 )
 
 // errTooLarge: 413, the body exceeds the limit; retrying cannot help.
 func errTooLarge(limit int64) error {
-	return &httpError{http.StatusRequestEntityTooLarge, fmt.Sprintf("body larger than %d bytes", limit)}
+	return &httpError{status: http.StatusRequestEntityTooLarge, msg: fmt.Sprintf("body larger than %d bytes", limit)}
 }
 
 // errMalformed: 400, the body is not a webhook we understand; retrying cannot help.
 func errMalformed(err error) error {
-	return &httpError{http.StatusBadRequest, fmt.Sprintf("malformed webhook: %v", err)}
+	return &httpError{status: http.StatusBadRequest, msg: fmt.Sprintf("malformed webhook: %v", err)}
 }
 
 // statusOf maps any error to the status to answer: the one place where that is decided.
@@ -46,6 +49,14 @@ func statusOf(err error) (int, string) {
 		return he.status, he.msg
 	}
 	return errUnavailable.status, errUnavailable.msg
+}
+
+// reasonOf is err's refusal reason for alaya_webhook_refused_total, or "".
+func reasonOf(err error) string {
+	if he := (*httpError)(nil); errors.As(err, &he) {
+		return he.reason
+	}
+	return ""
 }
 
 // writeError answers with err's status and a short JSON reason.

@@ -10,6 +10,7 @@ import (
 type metrics struct {
 	requests       *prometheus.CounterVec
 	publishSeconds *prometheus.HistogramVec
+	refused        *prometheus.CounterVec
 }
 
 func newMetrics(reg prometheus.Registerer) *metrics {
@@ -23,5 +24,9 @@ func newMetrics(reg prometheus.Registerer) *metrics {
 			Help:    "Time from a verified webhook to JetStream's acknowledgement (or failure).",
 			Buckets: prometheus.ExponentialBuckets(0.0001, 4, 10),
 		}, []string{"source"})),
+		refused: promreg.Register(reg, prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "alaya_webhook_refused_total",
+			Help: "Webhooks refused for their time (stale: older than the replay window or without a time; future) or because too many were in flight (busy).",
+		}, []string{"source", "reason"})),
 	}
 }

@@ -35,11 +35,20 @@ type Deps struct {
 	Registerer     prometheus.Registerer // metrics; nil: not registered
 	PublishTimeout time.Duration         // default 3 s
 	MaxBody        int64                 // default 256 KiB
+	// Limiter bounds webhooks in flight; share one between the handlers of a receiver.
+	// nil: a limiter of DefaultMaxInflight for this handler alone.
+	Limiter *Limiter
+	// MaxAge is how old event.occurred_at may be: the stream's de-duplication window
+	// (nats.duplicates). Default DefaultMaxAge.
+	MaxAge time.Duration
+	Now    func() time.Time // default time.Now
 }
 
-// NewPagerDutyHandler returns the handler for POST /v1/webhooks/pagerduty. In order: only POST
-// (405); body capped at MaxBody (413); signature verified over the raw body before it is parsed
-// (401); body decoded (400); pagey.ping answered 200 and not queued; the event published with
+// NewPagerDutyHandler returns the handler for POST /v1/webhooks/pagerduty. In order: beyond the
+// in-flight limit 503 before the body is read; only POST (405); body capped at MaxBody (413);
+// signature verified over the raw body before it is parsed (401); body decoded (400);
+// pagey.ping answered 200 and not queued; a signed occurred_at older than MaxAge or more than
+// MaxFutureSkew ahead refused with 422 (a replay: PagerDuty does not retry it); the event published with
 // its id as the message id and 202 answered after JetStream's acknowledgement, or 503 with
 // Retry-After if that did not happen within PublishTimeout.
 //
@@ -55,14 +64,15 @@ func NewPagerDutyHandler(deps Deps) http.Handler {
 	if deps.Secrets == nil || deps.Verify == nil || deps.Decode == nil {
 		panic("webhook: PagerDuty handler needs Secrets, Verify and Decode")
 	}
-	h := &pagerDuty{deps: deps}
-	h.rc = newReceiver("pagerduty", deps.Publisher, deps.Logger, deps.Registerer, deps.PublishTimeout, deps.MaxBody)
+	h := &pagerDuty{deps: deps, clock: newClock(deps.Now, deps.MaxAge)}
+	h.rc = newReceiver("pagerduty", deps.Publisher, deps.Logger, deps.Registerer, deps.PublishTimeout, deps.MaxBody, deps.Limiter)
 	return h
 }
 
 type pagerDuty struct {
-	deps Deps
-	rc   *receiver
+	deps  Deps
+	rc    *receiver
+	clock clock
 }
 
 func (h *pagerDuty) ServeHTTP(w http.ResponseWriter, r *http.Request) { h.rc.serve(w, r, h.handle) }
@@ -85,6 +95,9 @@ func (h *pagerDuty) handle(w http.ResponseWriter, r *http.Request) (int, error) 
 	if ev.Type == incident.TypePing {
 		writeJSON(w, http.StatusOK, map[string]string{"status": "pong"})
 		return http.StatusOK, nil
+	}
+	if err := h.clock.check(ev.OccurredAt); err != nil {
+		return 0, err
 	}
 	return h.rc.publish(w, r, ev)
 }

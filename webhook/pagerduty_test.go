@@ -190,7 +190,7 @@ func TestPagerDutyHandlerPublishDeadline(t *testing.T) {
 	})
 	h := webhook.NewPagerDutyHandler(webhook.Deps{
 		Publisher: stuck, Secrets: func() [][]byte { return [][]byte{secretNew} },
-		Verify: verify, Decode: decode, PublishTimeout: 50 * time.Millisecond,
+		Verify: verify, Decode: decode, PublishTimeout: 50 * time.Millisecond, Now: fixtureNow,
 	})
 	body := fixture(t, "incident.triggered.json")
 	req := httptestRequest(body, sign(secretNew, body))

@@ -21,9 +21,10 @@ type receiver struct {
 	metrics *metrics
 	timeout time.Duration
 	maxBody int64
+	limiter *Limiter
 }
 
-func newReceiver(source string, pub Publisher, log *slog.Logger, reg prometheus.Registerer, timeout time.Duration, maxBody int64) *receiver {
+func newReceiver(source string, pub Publisher, log *slog.Logger, reg prometheus.Registerer, timeout time.Duration, maxBody int64, limiter *Limiter) *receiver {
 	if pub == nil {
 		panic("webhook: " + source + " handler needs a Publisher")
 	}
@@ -36,9 +37,12 @@ func newReceiver(source string, pub Publisher, log *slog.Logger, reg prometheus.
 	if maxBody <= 0 {
 		maxBody = DefaultMaxBody
 	}
+	if limiter == nil {
+		limiter = NewLimiter(DefaultMaxInflight, reg)
+	}
 	return &receiver{
 		source: source, pub: pub, log: log.With("source", source), metrics: newMetrics(reg),
-		timeout: timeout, maxBody: maxBody,
+		timeout: timeout, maxBody: maxBody, limiter: limiter,
 	}
 }
 
@@ -53,7 +57,10 @@ type accepted struct {
 // serve runs a source's handling step and counts the answer. handle returns the status it
 // wrote, or an error for serve to answer.
 func (rc *receiver) serve(w http.ResponseWriter, r *http.Request, handle func(http.ResponseWriter, *http.Request) (int, error)) {
-	status, err := handle(w, r)
+	status, err := rc.admit(w, r, handle)
+	if reason := reasonOf(err); reason != "" {
+		rc.metrics.refused.WithLabelValues(rc.source, reason).Inc()
+	}
 	if err != nil {
 		status = writeError(w, err)
 		if status >= http.StatusInternalServerError {
@@ -63,6 +70,17 @@ func (rc *receiver) serve(w http.ResponseWriter, r *http.Request, handle func(ht
 		}
 	}
 	rc.metrics.requests.WithLabelValues(rc.source, strconv.Itoa(status)).Inc()
+}
+
+// admit runs handle if a slot is free, and refuses with 503 before reading the body if not.
+func (rc *receiver) admit(w http.ResponseWriter, r *http.Request, handle func(http.ResponseWriter, *http.Request) (int, error)) (int, error) {
+	if !rc.limiter.tryAcquire() {
+		// Close rather than drain: reading a body we refused is the cost we are avoiding.
+		w.Header().Set("Connection", "close")
+		return 0, errBusy
+	}
+	defer rc.limiter.release()
+	return handle(w, r)
 }
 
 // publish queues ev within the publish deadline and answers 202 once JetStream acknowledged it.

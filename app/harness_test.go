@@ -193,14 +193,22 @@ func (h *harness) seed(id, host string) {
 	})
 }
 
-// webhook returns a signed incident.triggered delivery for id in PagerDuty's V3 shape.
+// webhook returns a signed incident.triggered delivery for id in PagerDuty's V3 shape,
+// occurring now.
 func webhook(t testing.TB, id, eventID, title string, secret string) ([]byte, http.Header) {
+	return webhookAt(t, id, eventID, title, secret, time.Now())
+}
+
+// webhookAt is webhook with the event's occurred_at: the receiver refuses signed events older
+// than its replay window.
+func webhookAt(t testing.TB, id, eventID, title, secret string, at time.Time) ([]byte, http.Header) {
 	raw, err := os.ReadFile("testdata/incident.triggered.json")
 	if err != nil {
 		t.Fatal(err)
 	}
 	titleJSON, _ := json.Marshal(title)
-	body := strings.NewReplacer("INCIDENT_ID", id, "EVENT_ID", eventID, `"TITLE"`, string(titleJSON)).Replace(string(raw))
+	body := strings.NewReplacer("INCIDENT_ID", id, "EVENT_ID", eventID, `"TITLE"`, string(titleJSON),
+		"2026-11-21T03:02:11.412Z", at.UTC().Format("2006-01-02T15:04:05.000Z")).Replace(string(raw))
 	hdr := http.Header{}
 	hdr.Set("Content-Type", "application/json")
 	hdr.Set("User-Agent", "PagerDuty-Webhook/V3.0")
@@ -222,8 +230,11 @@ func (h *harness) post(body []byte, hdr http.Header) (int, string) {
 }
 
 // metric returns the value of one series from the worker's /metrics, or 0.
-func (h *harness) metric(series string) float64 {
-	resp, err := http.Get(h.worker + "/metrics")
+func (h *harness) metric(series string) float64 { return scrape(h.worker+"/metrics", series) }
+
+// scrape returns the value of one series from a /metrics URL, or 0.
+func scrape(url, series string) float64 {
+	resp, err := http.Get(url)
 	if err != nil {
 		return 0
 	}

@@ -12,6 +12,7 @@ import (
 // routes is every URL the receiver answers, in one place.
 func (r *Receiver) routes() http.Handler {
 	mux := http.NewServeMux()
+	limiter := webhook.NewLimiter(r.cfg.Receiver.MaxInflight, r.reg) // one bound for every source
 	mux.Handle("POST /v1/webhooks/pagerduty", webhook.NewPagerDutyHandler(webhook.Deps{
 		Publisher:      r.queue,
 		Secrets:        secretsFunc(r.cfg),
@@ -20,6 +21,8 @@ func (r *Receiver) routes() http.Handler {
 		Logger:         r.log,
 		Registerer:     r.reg,
 		PublishTimeout: r.cfg.Receiver.PublishTimeout,
+		Limiter:        limiter,
+		MaxAge:         r.cfg.NATS.Duplicates, // the replay window is the de-duplication window
 	}))
 	if token := r.cfg.Receiver.AlertmanagerToken.Reveal(); token != "" {
 		mux.Handle("POST /v1/webhooks/alertmanager", webhook.NewAlertmanagerHandler(webhook.AlertmanagerDeps{
@@ -28,6 +31,7 @@ func (r *Receiver) routes() http.Handler {
 			Logger:         r.log,
 			Registerer:     r.reg,
 			PublishTimeout: r.cfg.Receiver.PublishTimeout,
+			Limiter:        limiter,
 		}))
 	}
 	mux.Handle("GET /healthz", webhook.Healthz())

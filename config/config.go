@@ -63,6 +63,9 @@ type Receiver struct {
 	Page        Page   `yaml:"page"`
 	LinkKey     Secret `yaml:"link_key"` // signs evidence and approval links
 	LinkKeyFile string `yaml:"link_key_file"`
+	// MaxInflight bounds the webhooks being read or handled at once; beyond it the receiver
+	// answers 503 with Retry-After before reading the body.
+	MaxInflight int `yaml:"max_inflight"`
 }
 
 // Page is how the approval page learns who is deciding: from a proxy that proves itself. Set
@@ -225,6 +228,7 @@ func (c *Config) defaults() {
 	setDefault(&c.Receiver.Page.JWT.Claim, "email")
 	setDefault(&c.Receiver.Page.MTLS.IdentityHeader, "X-Forwarded-Email")
 	setDefault(&c.Receiver.Page.Header.IdentityHeader, "X-Forwarded-Email")
+	setDefault(&c.Receiver.MaxInflight, 128)
 	setDefault(&c.Worker.Listen, ":9090")
 	setDefault(&c.Worker.Concurrency, queue.DefaultWorkers)
 	setDefault(&c.Worker.AckWait, queue.DefaultAckWait)

@@ -48,6 +48,9 @@ func (c *Config) validate(doc *yamlfile.Doc) error {
 	if c.Approvals.OnCallLevels < 1 {
 		errs.Add(at("approvals.on_call_levels"), "approvals.on_call_levels must be at least 1")
 	}
+	if c.Receiver.MaxInflight < 1 {
+		errs.Add(at("receiver.max_inflight"), "receiver.max_inflight must be at least 1")
+	}
 	if c.Worker.Concurrency < 1 {
 		errs.Add(at("worker.concurrency"), "worker.concurrency must be at least 1")
 	}

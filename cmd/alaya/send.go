@@ -8,6 +8,7 @@ import (
 	"io"
 	"net/http"
 	"os"
+	"regexp"
 	"strings"
 	"time"
 
@@ -27,6 +28,7 @@ func runSend(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	event := fs.String("event", "", "file holding a PagerDuty V3 webhook body (required)")
 	secretFile := fs.String("secret-file", "", "the receiver's webhook secrets file; signs with its last secret (default: $ALAYA_WEBHOOK_SECRET)")
 	timeout := fs.Duration("timeout", 10*time.Second, "give up after this long")
+	keepTime := fs.Bool("keep-time", false, "send the recorded occurred_at instead of now (the receiver refuses events older than its replay window)")
 	if err := fs.Parse(args); err != nil {
 		return 2
 	}
@@ -42,6 +44,9 @@ func runSend(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	if _, err := pagerduty.DecodeWebhook(body); err != nil {
 		fmt.Fprintf(stderr, "alaya send: %s: %v\n", *event, err)
 		return 1
+	}
+	if !*keepTime {
+		body = restamp(body, time.Now())
 	}
 	secret, err := webhookSecret(*secretFile)
 	if err != nil {
@@ -60,6 +65,21 @@ func runSend(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		return 1
 	}
 	return 0
+}
+
+// occurredAt finds the event's time in a V3 body.
+var occurredAt = regexp.MustCompile(`"occurred_at"\s*:\s*"[^"]*"`)
+
+// restamp sets the event's occurred_at to now, so a recorded event is a new delivery the
+// receiver accepts (it refuses signed events older than its replay window); the rest of the
+// body is sent byte for byte.
+func restamp(body []byte, now time.Time) []byte {
+	loc := occurredAt.FindIndex(body)
+	if loc == nil {
+		return body
+	}
+	stamp := fmt.Appendf(nil, `"occurred_at": %q`, now.UTC().Format("2006-01-02T15:04:05.000Z"))
+	return append(append(append([]byte{}, body[:loc[0]]...), stamp...), body[loc[1]:]...)
 }
 
 func webhookSecret(file string) ([]byte, error) {

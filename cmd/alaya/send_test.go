@@ -10,6 +10,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/alaya-sre/alaya/pagerduty"
 )
@@ -36,8 +37,18 @@ func TestSendSignsLikePagerDuty(t *testing.T) {
 	var out, errOut bytes.Buffer
 	code := run(context.Background(), []string{"send", "--url", srv.URL, "--event", event, "--secret-file", secretFile}, &out, &errOut)
 	want, _ := os.ReadFile(event)
-	if code != 0 || !bytes.Equal(got, want) || !strings.HasPrefix(out.String(), "202 ") {
+	if code != 0 || !strings.HasPrefix(out.String(), "202 ") {
 		t.Fatalf("send: code %d out %q err %q", code, out.String(), errOut.String())
+	}
+	// A recorded event is sent as happening now, so the receiver's replay window accepts it.
+	ev, err := pagerduty.DecodeWebhook(got)
+	if err != nil || time.Since(ev.OccurredAt).Abs() > time.Minute {
+		t.Errorf("sent occurred_at %v (%v), want now", ev.OccurredAt, err)
+	}
+	out.Reset()
+	code = run(context.Background(), []string{"send", "--url", srv.URL, "--event", event, "--secret-file", secretFile, "--keep-time"}, &out, &errOut)
+	if code != 0 || !bytes.Equal(got, want) {
+		t.Errorf("--keep-time: code %d, body changed: %v", code, !bytes.Equal(got, want))
 	}
 
 	os.WriteFile(secretFile, []byte("wrong"), 0o600)

@@ -24,6 +24,8 @@ func (p *Pipeline) begin(ctx context.Context, run *Run) error {
 	}
 	run.Ledger = h
 	if fresh {
+		// Only a run that starts counts towards a storm: a replay finds its run below.
+		run.Storm = p.storm(ctx, run.Event.Incident.ID)
 		p.Logger.InfoContext(ctx, "run started", "run", run.ID, "runbook", run.Runbook.Name, "incident", run.Event.Incident.ID)
 		return nil
 	}
@@ -32,6 +34,9 @@ func (p *Pipeline) begin(ctx context.Context, run *Run) error {
 		p.Metrics.runs.WithLabelValues(run.Runbook.Name, "duplicate").Inc()
 		return errStop
 	}
+	// The run goes on executing from its trigger: storm mode applies to it as to a new one
+	// (counted once per incident and window, so a takeover in the same window adds nothing).
+	run.Storm = p.storm(ctx, run.Event.Incident.ID)
 	return p.adopt(ctx, run, h)
 }
 

@@ -22,6 +22,7 @@ import (
 	"github.com/alaya-sre/alaya/incident"
 	"github.com/alaya-sre/alaya/inventory"
 	"github.com/alaya-sre/alaya/ledger"
+	"github.com/alaya-sre/alaya/pagerduty"
 	"github.com/alaya-sre/alaya/queue"
 	"github.com/alaya-sre/alaya/runbooks"
 )
@@ -156,6 +157,9 @@ func (p *Pipeline) Handle(ctx context.Context, ev *incident.Event) error {
 
 // onTriggered is the diagnostics path: every matched runbook becomes one run.
 func (p *Pipeline) onTriggered(ctx context.Context, ev *incident.Event) error {
+	if resolved, err := p.resolvedSince(ctx, ev); err != nil || resolved {
+		return err
+	}
 	if err := p.enrich(ctx, ev); err != nil {
 		return err
 	}
@@ -165,11 +169,9 @@ func (p *Pipeline) onTriggered(ctx context.Context, ev *incident.Event) error {
 		p.Metrics.runs.WithLabelValues("", "no_match").Inc()
 		return nil
 	}
-	storm := p.storm(ctx, ev.Incident.ID)
 	var errs []error
 	for _, d := range decisions {
 		run := newRun(ev, d)
-		run.Storm = storm
 		if err := p.runStages(ctx, run, "begin"); err != nil {
 			errs = append(errs, fmt.Errorf("runbook %s: %w", d.Runbook.Name, err))
 		}
@@ -274,6 +276,27 @@ func (p *Pipeline) enrich(ctx context.Context, ev *incident.Event) error {
 	}
 	ev.Incident.Alerts = alerts
 	return nil
+}
+
+// resolvedSince reports whether PagerDuty says the incident of a triggered event is resolved
+// now: a late or replayed trigger must not start diagnostics on an incident that is over. It
+// asks PagerDuty itself (the event's own status is as old as the event), through the client
+// that enriches alerts; without one (no token) or for other sources it cannot tell.
+func (p *Pipeline) resolvedSince(ctx context.Context, ev *incident.Event) (bool, error) {
+	reader, ok := p.Incidents.(IncidentReader)
+	if !ok || ev.Source != pagerduty.Source {
+		return false, nil
+	}
+	inc, err := reader.Incident(ctx, ev.Incident.ID)
+	if err != nil {
+		return false, classify(fmt.Errorf("incident %s: %w", ev.Incident.ID, err))
+	}
+	if inc.Status != incident.StatusResolved {
+		return false, nil
+	}
+	p.Logger.InfoContext(ctx, "trigger for a resolved incident ignored", "incident", ev.Incident.ID, "event", ev.ID)
+	p.Metrics.runs.WithLabelValues("", "resolved").Inc()
+	return true, nil
 }
 
 // plan resolves targets and renders every command. It touches nothing.

@@ -121,7 +121,7 @@ func (r *Run) outcomes() []actions.Outcome {
 
 func newRun(ev *incident.Event, d runbooks.Decision) *Run {
 	return &Run{
-		ID:       RunID(ev.Incident.ID, d.Runbook.Name, d.Runbook.Version, ev.ID),
+		ID:       RunID(ev.Incident.ID, d.Runbook.Name, ev.ID),
 		Event:    ev,
 		Decision: d,
 		Runbook:  d.Runbook,
@@ -130,12 +130,14 @@ func newRun(ev *incident.Event, d runbooks.Decision) *Run {
 	}
 }
 
-// RunID derives a run's id from what makes it unique: the incident, the runbook and its
-// version, and the triggering event. A redelivered or duplicated event yields the same id, so
-// it finds the existing run instead of starting another.
-func RunID(incidentID, runbook, version, eventID string) string {
+// RunID derives a run's id from what makes it unique: the incident, the runbook and the
+// triggering event. A redelivered or duplicated event yields the same id, so it finds the
+// existing run instead of starting another. The runbook's version is deliberately not part of
+// it: a redelivery after the runbook was edited is still the same run (the ledger records the
+// version it ran with).
+func RunID(incidentID, runbook, eventID string) string {
 	h := sha256.New()
-	for _, part := range []string{incidentID, runbook, version, eventID} {
+	for _, part := range []string{incidentID, runbook, eventID} {
 		h.Write([]byte(part))
 		h.Write([]byte{0})
 	}

@@ -19,6 +19,24 @@ type conn struct {
 	done     chan struct{} // closed once the connection is gone
 	closed   atomic.Bool   // set by close, before done is closed, so the pool stops handing it out
 	once     sync.Once
+	trust    *hostTrust // the host key its handshake accepted; nil: not checked again
+}
+
+// trusting records the host key trust the connection was made under.
+func (c *conn) trusting(t *hostTrust) *conn {
+	c.trust = t
+	return c
+}
+
+// trusted reports whether every hop's known_hosts still accepts the key it presented: a key
+// revoked or replaced after the connection was made ends its reuse.
+func (c *conn) trusted() bool {
+	for ; c != nil; c = c.parent {
+		if !c.trust.still() {
+			return false
+		}
+	}
+	return true
 }
 
 func newConn(client *ssh.Client, h hop, parent *conn, maxSessions int) *conn {

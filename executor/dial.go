@@ -21,7 +21,7 @@ func (s *SSH) connFor(ctx context.Context, h *inventory.Host) (*conn, error) {
 	route := s.inv.Route(h)
 	target := hop{role: "target", name: h.Name, addr: hostPort(&h.Endpoint)}
 	return s.pool.get(ctx, "host/"+h.Name, func(ctx context.Context) (*conn, error) {
-		client, parent, err := s.dialThrough(ctx, target, &h.Endpoint, func(ctx context.Context) (*conn, error) {
+		client, parent, trust, err := s.dialThrough(ctx, target, &h.Endpoint, func(ctx context.Context) (*conn, error) {
 			if len(route) == 0 {
 				return nil, nil
 			}
@@ -30,7 +30,7 @@ func (s *SSH) connFor(ctx context.Context, h *inventory.Host) (*conn, error) {
 		if err != nil {
 			return nil, err
 		}
-		return s.watch(newConn(client, target, parent, h.MaxSessions)), nil
+		return s.watch(newConn(client, target, parent, h.MaxSessions).trusting(trust)), nil
 	})
 }
 
@@ -43,7 +43,7 @@ func (s *SSH) bastionConn(ctx context.Context, route []*inventory.Bastion) (*con
 	last := route[len(route)-1]
 	h := hop{role: "bastion", name: last.Name, addr: hostPort(&last.Endpoint)}
 	return s.pool.get(ctx, "bastion/"+strings.Join(names, "/"), func(ctx context.Context) (*conn, error) {
-		client, parent, err := s.dialThrough(ctx, h, &last.Endpoint, func(ctx context.Context) (*conn, error) {
+		client, parent, trust, err := s.dialThrough(ctx, h, &last.Endpoint, func(ctx context.Context) (*conn, error) {
 			if len(route) == 1 {
 				return nil, nil
 			}
@@ -52,22 +52,22 @@ func (s *SSH) bastionConn(ctx context.Context, route []*inventory.Bastion) (*con
 		if err != nil {
 			return nil, err
 		}
-		return s.watch(newConn(client, h, parent, 0)), nil
+		return s.watch(newConn(client, h, parent, 0).trusting(trust)), nil
 	})
 }
 
 // dialThrough dials h through the connection parentOf returns (nil: directly). A pooled parent
 // can be dead before its reader has noticed; dialHop then closes it, and the dial is tried
 // once more through a fresh one.
-func (s *SSH) dialThrough(ctx context.Context, h hop, ep *inventory.Endpoint, parentOf dialFunc) (*ssh.Client, *conn, error) {
+func (s *SSH) dialThrough(ctx context.Context, h hop, ep *inventory.Endpoint, parentOf dialFunc) (*ssh.Client, *conn, *hostTrust, error) {
 	for attempt := 0; ; attempt++ {
 		parent, err := parentOf(ctx)
 		if err != nil {
-			return nil, nil, err
+			return nil, nil, nil, err
 		}
-		client, err := s.dialHop(ctx, parent, h, ep)
+		client, trust, err := s.dialHop(ctx, parent, h, ep)
 		if err == nil || parent == nil || parent.alive() || attempt > 0 {
-			return client, parent, err
+			return client, parent, trust, err
 		}
 		s.log.Info("ssh connection broken, re-dialling", "hop", parent.hop.String(), "err", err)
 	}
@@ -87,10 +87,10 @@ func (s *SSH) watch(c *conn) *conn {
 
 // dialHop connects and logs in to one hop: directly when parent is nil, otherwise through the
 // parent connection (a direct-tcpip channel from the bastion). Bounded by the connect timeout.
-func (s *SSH) dialHop(ctx context.Context, parent *conn, h hop, ep *inventory.Endpoint) (*ssh.Client, error) {
-	cfg, err := s.clientConfig(h, ep)
+func (s *SSH) dialHop(ctx context.Context, parent *conn, h hop, ep *inventory.Endpoint) (*ssh.Client, *hostTrust, error) {
+	cfg, trust, err := s.clientConfig(h, ep)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	ctx, cancel := context.WithTimeout(ctx, s.connectTimeout())
 	defer cancel()
@@ -108,16 +108,16 @@ func (s *SSH) dialHop(ctx context.Context, parent *conn, h hop, ep *inventory.En
 		if parent != nil && !errors.As(err, &refused) && ctx.Err() == nil {
 			parent.close() // the bastion connection itself failed, not the bastion's dial
 		}
-		return nil, classifyDial(h, err)
+		return nil, nil, classifyDial(h, err)
 	}
 	client, err := handshake(ctx, raw, h, cfg)
 	if err != nil {
 		s.stats.dialFailed(h.role)
-		return nil, err
+		return nil, nil, err
 	}
 	s.stats.dialed(h.role)
 	s.log.Info("ssh connected", "hop", h.String(), "user", ep.User, "took", time.Since(start))
-	return client, nil
+	return client, trust, nil
 }
 
 func (s *SSH) connectTimeout() time.Duration {
@@ -128,14 +128,14 @@ func (s *SSH) connectTimeout() time.Duration {
 }
 
 // clientConfig builds the login for one hop: its own user and key, its own known_hosts.
-func (s *SSH) clientConfig(h hop, ep *inventory.Endpoint) (*ssh.ClientConfig, error) {
+func (s *SSH) clientConfig(h hop, ep *inventory.Endpoint) (*ssh.ClientConfig, *hostTrust, error) {
 	signer, err := s.keys.signer(ep.KeyFile)
 	if err != nil {
-		return nil, fmt.Errorf("%s: %w: %w", h, ErrAuth, err)
+		return nil, nil, fmt.Errorf("%s: %w: %w", h, ErrAuth, err)
 	}
-	verify, algos, err := s.hostKeys.verifier(h, ep.KnownHosts)
+	verify, algos, trust, err := s.hostKeys.verifier(h, ep.KnownHosts)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	return &ssh.ClientConfig{
 		User:              ep.User,
@@ -143,7 +143,7 @@ func (s *SSH) clientConfig(h hop, ep *inventory.Endpoint) (*ssh.ClientConfig, er
 		HostKeyCallback:   verify,
 		HostKeyAlgorithms: algos,
 		ClientVersion:     "SSH-2.0-alaya",
-	}, nil
+	}, trust, nil
 }
 
 // handshake runs the SSH handshake on raw, bounded by ctx. The handshake takes no context,

@@ -6,6 +6,8 @@
 //
 //   - Host keys are always checked against the known_hosts file of each hop. There is no
 //     trust-on-first-use: an unknown or changed key fails with ErrHostKey, naming the hop.
+//     A changed file (a key revoked with @revoked, or replaced) takes effect at the next
+//     command, for pooled connections too, without a restart.
 //   - Each hop logs in with its own user and key, because bastion and target accounts differ.
 //   - Connections are pooled. One bastion connection carries the hops to every target behind
 //     it, and each target connection is reused by every command for that host, so a run of

@@ -33,8 +33,9 @@ func newPool() *pool {
 	return &pool{ctx: ctx, cancel: cancel, conns: map[string]*conn{}, dials: map[string]*dialCall{}}
 }
 
-// get returns the live connection for key, dialling it if there is none. A dead connection
-// is dropped from the pool here, so the next caller re-dials.
+// get returns the live connection for key, dialling it if there is none. A dead connection,
+// or one whose host key its known_hosts no longer accepts, is dropped from the pool here, so
+// the next caller re-dials (and a revoked key then fails the handshake).
 func (p *pool) get(ctx context.Context, key string, dial dialFunc) (*conn, error) {
 	p.mu.Lock()
 	if p.closed {
@@ -42,10 +43,13 @@ func (p *pool) get(ctx context.Context, key string, dial dialFunc) (*conn, error
 		return nil, ErrClosed
 	}
 	if c := p.conns[key]; c != nil {
-		if c.alive() {
+		if c.alive() && c.trusted() {
 			p.mu.Unlock()
 			return c, nil
 		}
+		// Dead, or its host key is no longer accepted: a revoked key must not keep a
+		// connection made before the revocation in use.
+		c.close()
 		delete(p.conns, key)
 	}
 	call := p.dials[key]

@@ -28,7 +28,9 @@ type SSH struct {
 }
 
 // NewSSH returns an SSH executor for the hosts of inv. Connections are made on first use and
-// kept until Close. Private keys and known_hosts files are read once, when first needed.
+// kept until Close. Private keys are read once, when first needed; known_hosts files are read
+// again whenever they change, and a pooled connection whose key they no longer accept is
+// closed instead of reused.
 func NewSSH(inv *inventory.Inventory, logger *slog.Logger, opts ...Option) *SSH {
 	if logger == nil {
 		logger = slog.New(slog.DiscardHandler)

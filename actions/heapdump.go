@@ -2,6 +2,7 @@ package actions
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"strconv"
 	"strings"
@@ -23,6 +24,10 @@ const (
 // sha256sum runs on the host at the same time. The remote file is deleted afterwards, also
 // when anything failed, since heap dumps hold secrets and fill disks. A dump larger than
 // p.MaxSize is refused before streaming; the outcome says so and nothing is uploaded.
+//
+// Only a file this step wrote is deleted: a dump path that already exists (an earlier dump
+// someone is reading, or anything else put there) is refused before jcmd runs and left as it
+// was, and so is one that appears between that check and jcmd (jcmd then declines).
 func HeapDump(ctx context.Context, s Streamer, store ObjectStore, h *inventory.Host, key string, p HeapDumpParams) (Outcome, error) {
 	o := begin(KindHeapDump, h.Name)
 	summary, err := heapDump(ctx, s, store, h, key, p, &o)
@@ -40,15 +45,41 @@ func heapDump(ctx context.Context, s Streamer, store ObjectStore, h *inventory.H
 	}
 	path := p.dumpPath(pid)
 	o.note("jvm pid %d; dump file %s", pid, path)
-	line, err := dumpAndStore(ctx, s, store, h, key, p, o, pid, path)
-	if !removeRemote(ctx, s, h, o, p, path) {
+	if err := pathFree(ctx, s, h, o, p, path); err != nil {
+		return fmt.Sprintf("no heap dump on %s: %v", h.Name, short(err)), err
+	}
+	line, ours, err := dumpAndStore(ctx, s, store, h, key, p, o, pid, path)
+	if ours && !removeRemote(ctx, s, h, o, p, path) {
 		line += " (remote file NOT deleted)"
 	}
 	return line, err
 }
 
-// dumpAndStore writes the dump, checks its size and streams it into the store.
-func dumpAndStore(ctx context.Context, s Streamer, store ObjectStore, h *inventory.Host, key string, p HeapDumpParams, o *Outcome, pid int, path string) (string, error) {
+// pathFree refuses a dump path where something already exists (a symbolic link included,
+// even a dangling one): it is not ours to overwrite or delete.
+func pathFree(ctx context.Context, s Streamer, h *inventory.Host, o *Outcome, p HeapDumpParams, path string) error {
+	q := Quote(path)
+	res, err := run(ctx, s, h, o, p.as("if [ -e "+q+" ] || [ -L "+q+" ]; then echo exists; else echo free; fi"), defaultCommandTimeout)
+	if err != nil {
+		return err
+	}
+	if strings.TrimSpace(string(res.Stdout)) != "free" {
+		return refusef("dump file %s already exists on %s: not ours, left untouched", path, h.Name)
+	}
+	return nil
+}
+
+// dumpAndStore writes the dump, checks its size and streams it into the store. ours reports
+// whether a file at path is this step's to delete: false when jcmd found one already there.
+func dumpAndStore(ctx context.Context, s Streamer, store ObjectStore, h *inventory.Host, key string, p HeapDumpParams, o *Outcome, pid int, path string) (line string, ours bool, err error) {
+	line, err = dumpAndUpload(ctx, s, store, h, key, p, o, pid, path)
+	return line, !errors.Is(err, errPathTaken), err
+}
+
+// errPathTaken is the refusal when jcmd finds the dump path taken after pathFree checked it.
+var errPathTaken = &Refusal{Reason: "dump file appeared before jcmd ran: not ours, left untouched"}
+
+func dumpAndUpload(ctx context.Context, s Streamer, store ObjectStore, h *inventory.Host, key string, p HeapDumpParams, o *Outcome, pid int, path string) (string, error) {
 	if err := jcmdDump(ctx, s, h, o, p, pid, path); err != nil {
 		return fmt.Sprintf("heap dump of pid %d on %s failed: %v", pid, h.Name, short(err)), err
 	}
@@ -76,7 +107,10 @@ func jcmdDump(ctx context.Context, s Streamer, h *inventory.Host, o *Outcome, p 
 	if err != nil {
 		return err // transport failures and attach errors are worth another try
 	}
-	if !strings.Contains(string(res.Stdout), "Heap dump file created") {
+	if out := string(res.Stdout); !strings.Contains(out, "Heap dump file created") {
+		if strings.Contains(out, "File exists") {
+			return errPathTaken
+		}
 		return permanent("jcmd", fmt.Errorf("no dump written: %s", lastLine(res)))
 	}
 	return nil

@@ -44,14 +44,15 @@ func (p RestartParams) restartCommand() string {
 	if p.Command != "" {
 		return p.Command
 	}
-	return p.sudo() + "systemctl restart " + Quote(p.Service)
+	// "--": the name is a unit even when it starts with a dash (-H host would be an option).
+	return p.sudo() + "systemctl restart -- " + Quote(p.Service)
 }
 
 func (p RestartParams) verifyCommand() string {
 	if p.VerifyCommand != "" || p.Service == "" {
 		return p.VerifyCommand
 	}
-	return "systemctl is-active " + Quote(p.Service)
+	return "systemctl is-active -- " + Quote(p.Service)
 }
 
 // healthCommand is the health check to run on the host, or "" when none is configured. curl

@@ -37,21 +37,25 @@ func newPool() *pool {
 // or one whose host key its known_hosts no longer accepts, is dropped from the pool here, so
 // the next caller re-dials (and a revoked key then fails the handshake).
 func (p *pool) get(ctx context.Context, key string, dial dialFunc) (*conn, error) {
+	// The host key check stats files: it runs outside the lock, so callers of other
+	// connections never wait for it.
+	if c := p.pooled(key); c != nil {
+		if c.trusted() {
+			return c, nil
+		}
+		// A revoked key must not keep a connection made before the revocation in use.
+		p.drop(key, c)
+	}
 	p.mu.Lock()
 	if p.closed {
 		p.mu.Unlock()
 		return nil, ErrClosed
 	}
-	if c := p.conns[key]; c != nil {
-		if c.alive() && c.trusted() {
-			p.mu.Unlock()
-			return c, nil
-		}
-		// Dead, or its host key is no longer accepted: a revoked key must not keep a
-		// connection made before the revocation in use.
-		c.close()
-		delete(p.conns, key)
+	if c := p.conns[key]; c != nil && c.alive() {
+		p.mu.Unlock()
+		return c, nil // another caller re-dialled meanwhile
 	}
+	delete(p.conns, key)
 	call := p.dials[key]
 	if call == nil {
 		call = &dialCall{done: make(chan struct{})}
@@ -64,6 +68,26 @@ func (p *pool) get(ctx context.Context, key string, dial dialFunc) (*conn, error
 		return call.c, call.err
 	case <-ctx.Done():
 		return nil, fmt.Errorf("waiting for connection: %w", ctx.Err())
+	}
+}
+
+// pooled returns the live pooled connection for key, or nil.
+func (p *pool) pooled(key string) *conn {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if c := p.conns[key]; c != nil && c.alive() && !p.closed {
+		return c
+	}
+	return nil
+}
+
+// drop closes c and removes it from the pool if it is still key's connection.
+func (p *pool) drop(key string, c *conn) {
+	c.close()
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.conns[key] == c {
+		delete(p.conns, key)
 	}
 }
 

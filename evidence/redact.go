@@ -30,11 +30,15 @@ type Redactor struct {
 }
 
 // NewRedactor returns a Redactor for the given secret values (those shorter than MinSecretLen
-// are ignored) and, beyond extraPatterns, built-in patterns for AWS access key ids and secret
+// are ignored), found as written, in any ASCII case, hex, URL- and JSON-escaped and base64 at
+// any alignment, and, beyond extraPatterns, built-in patterns for AWS access key ids and secret
 // keys, password=..., Authorization headers and bearer tokens, PEM private key blocks,
-// PagerDuty user tokens (u+...), token=/secret=/api_key= assignments, passwords in URLs and
-// JWTs. An extra pattern with groups named "secret" has only those replaced; it runs over all
-// text, so keep it cheap. Matches of extra patterns longer than 8 KiB may escape Reader.
+// PagerDuty user tokens (u+...), token=/secret=/api_key= assignments, --password X flags,
+// mysql -pX, -D...password=, passwords in URLs, JWTs, GitHub, Slack and Stripe tokens and NATS
+// nkey seeds (builtinPatterns); a shell variable referred to in a secret's place has its
+// assigned value redacted too. An extra pattern with groups named "secret" has only those
+// replaced; it runs over all text, so keep it cheap. Matches of extra patterns longer than
+// 8 KiB may escape Reader.
 func NewRedactor(secrets []string, extraPatterns ...*regexp.Regexp) *Redactor {
 	r := &Redactor{patterns: slices.Clone(builtinPatterns), window: patternWindow, chunk: readChunk}
 	for _, re := range extraPatterns {

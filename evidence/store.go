@@ -7,7 +7,8 @@
 // memory, and its size and SHA-256 are computed on the way through, so the run's manifest can
 // vouch for every object without reading it back.
 //
-// Text evidence is redacted by the caller (see Redactor) before it is stored. Binary evidence
+// Text evidence is redacted before it is stored (see Redactor; Redactor.Store redacts every
+// text and JSON object put through it, whoever writes it). Binary evidence
 // such as JVM heap dumps is stored as is: a heap dump inherently holds the process's secrets,
 // and rewriting bytes in it would corrupt it without making it safe. Access to the bucket (or
 // the directory) and short-lived links are the protection for those.

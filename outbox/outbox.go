@@ -2,11 +2,21 @@
 // embedded default) has accepted them. The pipeline writes a note here before it marks a run
 // finished, so an outage, a 429 storm or a worker crash delays a note but cannot lose it.
 // It is its own package because any worker's sweeper delivers any note, whichever run wrote it:
-// delivery has its own rules (claims, back-off) that the run pipeline need not know.
+// delivery has its own rules (claims, back-off, at most once) that the run pipeline need not
+// know.
+//
+// A note is posted at most once: a worker claims it (compare-and-swap) for Claim, measured on
+// the NATS server's clock so that workers whose clocks disagree still agree, and its post is cut
+// off after PostTimeout, well inside the claim, whatever the PagerDuty client's retries would
+// have done. A posted note leaves a digest of its content behind, so enqueueing the same note
+// again (a redelivered event) posts nothing; enqueueing newer content for a note not yet posted
+// replaces it.
 package outbox
 
 import (
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -16,6 +26,8 @@ import (
 
 	"github.com/nats-io/nats.go/jetstream"
 	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/alaya-sre/alaya/internal/servertime"
 )
 
 // Poster posts a note on an incident and returns the note's id.
@@ -24,13 +36,20 @@ type Poster interface {
 }
 
 // Store is the part of a JetStream KeyValue bucket the outbox uses: create, compare-and-swap
-// and delete are what keep two workers from posting one note twice.
+// and delete keep two workers from posting one note twice; Status carries the server's time.
 type Store interface {
 	Get(ctx context.Context, key string) (jetstream.KeyValueEntry, error)
+	Put(ctx context.Context, key string, value []byte) (uint64, error)
 	Create(ctx context.Context, key string, value []byte, opts ...jetstream.KVCreateOpt) (uint64, error)
 	Update(ctx context.Context, key string, value []byte, revision uint64) (uint64, error)
 	Delete(ctx context.Context, key string, opts ...jetstream.KVDeleteOpt) error
 	ListKeysFiltered(ctx context.Context, filters ...string) (jetstream.KeyLister, error)
+	Status(ctx context.Context) (jetstream.KeyValueStatus, error)
+}
+
+// clock is the time every worker agrees on (servertime.Clock).
+type clock interface {
+	Now(ctx context.Context) (time.Time, error)
 }
 
 // Metrics count note deliveries.
@@ -47,43 +66,110 @@ func NewMetrics(reg prometheus.Registerer) *Metrics {
 	return m
 }
 
-// Outbox holds notes until PagerDuty has accepted them. A note is written to KV before the
-// run is marked finished, so a PagerDuty outage, a 429 storm or a worker crash delays a note
-// but cannot lose it. Any worker's sweeper may deliver any note; a short claim written with
-// compare-and-swap keeps two workers from posting the same note at once.
+// Claim is how long a worker holds a note it is posting. PostTimeout is how long the post
+// itself may take, retries included: PagerDuty's client would otherwise retry a 429 storm for
+// up to 4 × 60 s. The difference leaves a post that was cut off at its deadline ample time to
+// land or fail before another worker may try.
+const (
+	Claim       = 5 * time.Minute
+	PostTimeout = 2 * time.Minute
+)
+
+// Outbox holds notes until they are posted. Any worker's sweeper may deliver any note.
 type Outbox struct {
 	kv      Store
 	notes   Poster
 	log     *slog.Logger
 	metrics *Metrics
-	now     func() time.Time
-	claim   time.Duration // how long a delivery attempt holds a note
+	clock   clock
+	claim   time.Duration // how long a delivery attempt holds a note; its post gets 2/5 of it
 }
 
 type pendingNote struct {
 	Incident    string    `json:"incident"`
 	Content     string    `json:"content"`
-	Created     time.Time `json:"created"`
+	Created     time.Time `json:"created"` // server time
 	Attempts    int       `json:"attempts"`
-	NextAttempt time.Time `json:"next_attempt"`
+	NextAttempt time.Time `json:"next_attempt"` // server time: the end of a claim or a back-off
 	LastError   string    `json:"last_error,omitempty"`
 }
 
 // New returns an outbox over kv delivering through notes.
 func New(kv Store, notes Poster, log *slog.Logger, m *Metrics) *Outbox {
-	return &Outbox{kv: kv, notes: notes, log: log, metrics: m, now: time.Now, claim: 2 * time.Minute}
+	return &Outbox{kv: kv, notes: notes, log: log, metrics: m,
+		clock: servertime.New(servertime.FromKV(kv)), claim: Claim}
 }
 
 func noteKey(id string) string { return "note." + id }
 
-// Enqueue stores a note for delivery. Enqueueing the same id twice keeps the first.
+// sentKey holds the digest of the content last posted for id.
+func sentKey(id string) string { return "noted." + id }
+
+func digest(content string) string {
+	sum := sha256.Sum256([]byte(content))
+	return hex.EncodeToString(sum[:])
+}
+
+// postTimeout keeps PostTimeout's share of the claim when tests shorten the claim.
+func (o *Outbox) postTimeout() time.Duration {
+	return time.Duration(float64(o.claim) * float64(PostTimeout) / float64(Claim))
+}
+
+// Enqueue stores a note for delivery under id, its slot. The same content again does nothing,
+// whether it is waiting or was posted; other content replaces a note not yet posted, keeping
+// its claim and back-off, or becomes the next note of a slot whose last one was posted.
 func (o *Outbox) Enqueue(ctx context.Context, id, incidentID, content string) error {
-	data, _ := json.Marshal(pendingNote{Incident: incidentID, Content: content, Created: o.now(), NextAttempt: o.now()})
-	_, err := o.kv.Create(ctx, noteKey(id), data)
-	if err != nil && !errors.Is(err, jetstream.ErrKeyExists) {
+	if err := o.enqueue(ctx, id, incidentID, content); err != nil {
 		return fmt.Errorf("outbox: enqueue %s: %w", id, err)
 	}
 	return nil
+}
+
+func (o *Outbox) enqueue(ctx context.Context, id, incidentID, content string) error {
+	if sent, err := o.sent(ctx, id); err != nil || sent == digest(content) {
+		return err
+	}
+	now, err := o.clock.Now(ctx)
+	if err != nil {
+		return err
+	}
+	for range 10 {
+		e, err := o.kv.Get(ctx, noteKey(id))
+		if errors.Is(err, jetstream.ErrKeyNotFound) {
+			data, _ := json.Marshal(pendingNote{Incident: incidentID, Content: content, Created: now, NextAttempt: now})
+			if _, err := o.kv.Create(ctx, noteKey(id), data); !errors.Is(err, jetstream.ErrKeyExists) {
+				return err
+			}
+			continue // created by another worker between our two calls
+		} else if err != nil {
+			return err
+		}
+		var n pendingNote
+		if err := json.Unmarshal(e.Value(), &n); err != nil {
+			return fmt.Errorf("decode: %w", err)
+		}
+		if n.Content == content {
+			return nil
+		}
+		n.Incident, n.Content = incidentID, content
+		data, _ := json.Marshal(n)
+		if _, err := o.kv.Update(ctx, noteKey(id), data, e.Revision()); err == nil {
+			return nil
+		}
+		// Claimed or replaced meanwhile: read it again.
+	}
+	return errors.New("too much contention")
+}
+
+// sent is the digest of the content last posted for id, "" if none.
+func (o *Outbox) sent(ctx context.Context, id string) (string, error) {
+	e, err := o.kv.Get(ctx, sentKey(id))
+	if errors.Is(err, jetstream.ErrKeyNotFound) {
+		return "", nil
+	} else if err != nil {
+		return "", err
+	}
+	return string(e.Value()), nil
 }
 
 // Deliver tries to post one note now, if it is due and not claimed by another worker.
@@ -98,28 +184,59 @@ func (o *Outbox) Deliver(ctx context.Context, id string) error {
 	if err := json.Unmarshal(e.Value(), &n); err != nil {
 		return fmt.Errorf("outbox: decode %s: %w", id, err)
 	}
-	if o.now().Before(n.NextAttempt) {
+	if sent, err := o.sent(ctx, id); err != nil {
+		return fmt.Errorf("outbox: %s: %w", id, err)
+	} else if sent == digest(n.Content) {
+		o.forget(ctx, id, e.Revision()) // posted by a worker that stopped before cleaning up
+		return nil
+	}
+	now, err := o.clock.Now(ctx)
+	if err != nil {
+		return fmt.Errorf("outbox: %s: %w", id, err)
+	}
+	if now.Before(n.NextAttempt) {
 		return nil
 	}
 	n.Attempts++
-	n.NextAttempt = o.now().Add(o.claim)
+	n.NextAttempt = now.Add(o.claim)
 	claimed, _ := json.Marshal(n)
 	rev, err := o.kv.Update(ctx, noteKey(id), claimed, e.Revision())
 	if err != nil {
 		return nil // another worker claimed it
 	}
-	if _, err := o.notes.AddNote(ctx, n.Incident, n.Content); err != nil {
+	return o.post(ctx, id, n, rev)
+}
+
+// post posts a claimed note within the post deadline and settles the outbox accordingly.
+func (o *Outbox) post(ctx context.Context, id string, n pendingNote, rev uint64) error {
+	postCtx, cancel := context.WithTimeout(ctx, o.postTimeout())
+	_, err := o.notes.AddNote(postCtx, n.Incident, n.Content)
+	cancel()
+	settle := context.WithoutCancel(ctx)
+	if err != nil {
 		o.metrics.notes.WithLabelValues("retry").Inc()
-		n.NextAttempt, n.LastError = o.now().Add(backoff(n.Attempts)), err.Error()
+		if now, cerr := o.clock.Now(settle); cerr == nil {
+			n.NextAttempt = now.Add(backoff(n.Attempts))
+		} // else the claim's end stands as the next attempt
+		n.LastError = err.Error()
 		data, _ := json.Marshal(n)
-		_, _ = o.kv.Update(context.WithoutCancel(ctx), noteKey(id), data, rev)
+		_, _ = o.kv.Update(settle, noteKey(id), data, rev)
 		return fmt.Errorf("outbox: post note for %s (attempt %d): %w", n.Incident, n.Attempts, err)
 	}
 	o.metrics.notes.WithLabelValues("posted").Inc()
-	if err := o.kv.Delete(context.WithoutCancel(ctx), noteKey(id), jetstream.LastRevision(rev)); err != nil {
-		o.log.WarnContext(ctx, "note posted but not removed from the outbox", "id", id, "err", err)
+	if _, err := o.kv.Put(settle, sentKey(id), []byte(digest(n.Content))); err != nil {
+		o.log.WarnContext(ctx, "note posted but not marked sent: it may be posted again", "id", id, "err", err)
 	}
+	o.forget(settle, id, rev)
 	return nil
+}
+
+// forget removes a posted note, unless newer content replaced it meanwhile.
+func (o *Outbox) forget(ctx context.Context, id string, rev uint64) {
+	err := o.kv.Delete(ctx, noteKey(id), jetstream.LastRevision(rev))
+	if err != nil && !errors.Is(err, jetstream.ErrKeyNotFound) {
+		o.log.DebugContext(ctx, "posted note not removed (replaced meanwhile, or NATS away)", "id", id, "err", err)
+	}
 }
 
 // backoff grows from 5 s to 10 min: fast enough for a blip, gentle during an outage.

@@ -12,6 +12,7 @@ import (
 	"github.com/nats-io/nats.go/jetstream"
 	"github.com/prometheus/client_golang/prometheus"
 
+	"github.com/alaya-sre/alaya/internal/servertime"
 	"github.com/alaya-sre/alaya/internal/testenv/natsserver"
 )
 
@@ -53,7 +54,7 @@ func TestOutboxKeepsANoteUntilPagerDutyTakesIt(t *testing.T) {
 	notes := &flakyNotes{failures: 2}
 	o := New(kv, notes, slog.New(slog.DiscardHandler), NewMetrics(prometheus.NewRegistry()))
 	now := time.Date(2026, 11, 21, 3, 0, 0, 0, time.UTC)
-	o.now = func() time.Time { return now }
+	o.clock = servertime.Func(func() time.Time { return now })
 	ctx := t.Context()
 
 	if err := o.Enqueue(ctx, "r1", "PINC1", "Alaya · diag · 1/1 hosts ok"); err != nil {
@@ -97,4 +98,18 @@ func TestOutboxPostsOnceWhenWorkersSweepTogether(t *testing.T) {
 	if len(notes.posted) != 1 {
 		t.Errorf("six workers sweeping at once posted the note %d times", len(notes.posted))
 	}
+}
+
+// skew gives o a worker clock d away from the real one; the outbox asks the server anyway.
+func skew(o *Outbox, d time.Duration) {
+	o.clock = servertime.New(servertime.FromKV(o.kv)).WithLocal(func() time.Time { return time.Now().Add(d) })
+}
+
+// stepPastBackoff lets the next Deliver try at once.
+func stepPastBackoff(o *Outbox) {
+	base := o.clock
+	o.clock = servertime.Func(func() time.Time {
+		now, _ := base.Now(context.Background())
+		return now.Add(time.Hour)
+	})
 }

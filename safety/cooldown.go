@@ -35,12 +35,20 @@ func (g *Guard) Cooldown(ctx context.Context, runbook, host, run string, d time.
 		return time.Time{}, false, nil // unreadable: do not block remediation on our own bad data
 	}
 	until = last.Add(d)
-	return until, g.now().Before(until), nil
+	now, err := g.now(ctx)
+	if err != nil {
+		return time.Time{}, false, err
+	}
+	return until, now.Before(until), nil
 }
 
 // MarkRun records that run of runbook changed host now, starting its cooldown.
 func (g *Guard) MarkRun(ctx context.Context, runbook, host, run string) error {
-	v := g.now().UTC().Format(time.RFC3339Nano) + " " + run
+	now, err := g.now(ctx)
+	if err != nil {
+		return err
+	}
+	v := now.UTC().Format(time.RFC3339Nano) + " " + run
 	if _, err := g.state.Put(ctx, cooldownKey(runbook, host), []byte(v)); err != nil {
 		return fmt.Errorf("safety: mark %s on %s: %w", runbook, host, err)
 	}

@@ -12,6 +12,7 @@ import (
 
 	"github.com/prometheus/client_golang/prometheus"
 
+	"github.com/alaya-sre/alaya/internal/servertime"
 	"github.com/alaya-sre/alaya/internal/testenv/natsserver"
 	"github.com/alaya-sre/alaya/queue"
 )
@@ -35,7 +36,7 @@ func TestCooldown(t *testing.T) {
 	g := newGuards(t, 1)[0]
 	ctx := t.Context()
 	now := time.Date(2026, 11, 21, 3, 0, 0, 0, time.UTC)
-	g.now = func() time.Time { return now }
+	g.clock = servertime.Func(func() time.Time { return now })
 	if _, cooling, err := g.Cooldown(ctx, "restart", "app-1", "run-2", 15*time.Minute); err != nil || cooling {
 		t.Fatalf("fresh host cooling=%v err=%v", cooling, err)
 	}
@@ -92,7 +93,7 @@ func TestWindowCountsAcrossWorkers(t *testing.T) {
 	ctx := context.Background()
 	now := time.Date(2026, 11, 21, 3, 0, 30, 0, time.UTC)
 	for _, g := range gs {
-		g.now = func() time.Time { return now }
+		g.clock = servertime.Func(func() time.Time { return now })
 	}
 	limits := Limits{StormIncidents: 10, StormWindow: time.Minute, MaxActions: 3, ActionWindow: time.Hour}
 	var wg sync.WaitGroup
@@ -129,7 +130,7 @@ func TestWindowCountsAcrossWorkers(t *testing.T) {
 	if s, _ := gs[0].Storm(ctx, limits, "PINC0"); !s {
 		t.Error("a redelivery of a counted incident left storm mode")
 	}
-	if n, _ := gs[0].read(ctx, "incidents", time.Minute); n != 12 {
+	if n, _ := gs[0].read(ctx, windowKey("incidents", now, time.Minute)); n != 12 {
 		t.Errorf("a redelivered incident was counted again: %d incidents, want 12", n)
 	}
 	now = now.Add(time.Minute)
@@ -157,4 +158,9 @@ func TestSwitchesAreFleetWide(t *testing.T) {
 	if err := gs[0].SetSwitch(ctx, "panic", true); err == nil {
 		t.Error("unknown switch accepted")
 	}
+}
+
+// skew gives g a worker clock d away from the real one; the guard asks the server anyway.
+func skew(g *Guard, d time.Duration) {
+	g.clock = servertime.New(servertime.FromKV(g.state)).WithLocal(func() time.Time { return time.Now().Add(d) })
 }

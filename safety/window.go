@@ -11,9 +11,16 @@ import (
 )
 
 // Count adds one to the counter name for the current window of length w and returns the new
-// count. Windows are aligned to the clock, so every worker counts into the same key.
+// count. Windows are aligned to the server's clock, so every worker counts into the same key.
 func (g *Guard) Count(ctx context.Context, name string, w time.Duration) (int, error) {
-	key := windowKey(name, g.now(), w)
+	now, err := g.now(ctx)
+	if err != nil {
+		return 0, err
+	}
+	return g.count(ctx, name, windowKey(name, now, w))
+}
+
+func (g *Guard) count(ctx context.Context, name, key string) (int, error) {
 	for range 20 {
 		e, err := g.state.Get(ctx, key)
 		if errors.Is(err, jetstream.ErrKeyNotFound) {
@@ -48,27 +55,32 @@ func (g *Guard) Storm(ctx context.Context, l Limits, incidentID string) (bool, e
 	if l.StormIncidents <= 0 {
 		return false, nil
 	}
-	window := g.now().UnixNano() / int64(l.StormWindow)
+	now, err := g.now(ctx) // once: the seen marker and the count must be of the same window
+	if err != nil {
+		return false, err
+	}
+	window := now.UnixNano() / int64(l.StormWindow)
 	seen := fmt.Sprintf("seen.%d.%s", window, token(incidentID))
-	_, err := g.state.Create(ctx, seen, nil)
+	key := windowKey("incidents", now, l.StormWindow)
+	_, err = g.state.Create(ctx, seen, nil)
 	switch {
 	case errors.Is(err, jetstream.ErrKeyExists):
-		n, err := g.read(ctx, "incidents", l.StormWindow)
+		n, err := g.read(ctx, key)
 		return n > l.StormIncidents, err
 	case err != nil:
 		return false, fmt.Errorf("safety: storm: %w", err)
 	}
-	n, err := g.Count(ctx, "incidents", l.StormWindow)
+	n, err := g.count(ctx, "incidents", key)
 	return n > l.StormIncidents, err
 }
 
-// read returns the counter name for the current window without counting.
-func (g *Guard) read(ctx context.Context, name string, w time.Duration) (int, error) {
-	e, err := g.state.Get(ctx, windowKey(name, g.now(), w))
+// read returns the counter at key without counting.
+func (g *Guard) read(ctx context.Context, key string) (int, error) {
+	e, err := g.state.Get(ctx, key)
 	if errors.Is(err, jetstream.ErrKeyNotFound) {
 		return 0, nil
 	} else if err != nil {
-		return 0, fmt.Errorf("safety: read %s: %w", name, err)
+		return 0, fmt.Errorf("safety: read %s: %w", key, err)
 	}
 	n, _ := strconv.Atoi(string(e.Value()))
 	return n, nil

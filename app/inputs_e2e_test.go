@@ -1,13 +1,18 @@
 package app_test
 
 import (
+	"bytes"
+	"context"
 	"net/http"
 	"path/filepath"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/nats-io/nats.go/jetstream"
+
 	"github.com/alaya-sre/alaya/incident"
+	"github.com/alaya-sre/alaya/queue"
 )
 
 // TestInputsCannotBendARun is issue 8's "inputs that bend the run", through the real receiver
@@ -61,6 +66,48 @@ func TestInputsCannotBendARun(t *testing.T) {
 		}
 	})
 
+	t.Run("an Alertmanager notification replayed after the window is the same run", func(t *testing.T) {
+		body := []byte(`{"version":"4","groupKey":"{}:{alertname=\"ReplayLoad\"}","receiver":"alaya","status":"firing",
+			"alerts":[{"status":"firing","labels":{"alertname":"ReplayLoad","host":"target-1"},
+			"annotations":{"summary":"load on target-1"},"startsAt":"2026-11-21T03:00:00Z","fingerprint":"ee55ff66aa77bb88"}],
+			"commonLabels":{"alertname":"ReplayLoad","host":"target-1"},"externalURL":"http://am.example"}`)
+		ok := h.metric(`alaya_runs_total{outcome="ok",runbook="diag"}`)
+		req, _ := http.NewRequest(http.MethodPost, h.receiver+"/v1/webhooks/alertmanager", bytes.NewReader(body))
+		req.Header.Set("Authorization", "Bearer "+amToken)
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		if resp.StatusCode != http.StatusAccepted {
+			t.Fatalf("alertmanager webhook answered %d", resp.StatusCode)
+		}
+		eventually(t, 30*time.Second, func() bool { return h.metric(`alaya_runs_total{outcome="ok",runbook="diag"}`) > ok },
+			"the Alertmanager run")
+		objects := h.amObjects(ctx)
+
+		// The stored event again under a fresh message id, as the stream takes it after its window.
+		stream, err := h.js().Stream(ctx, queue.DefaultStream)
+		if err != nil {
+			t.Fatal(err)
+		}
+		msg, err := stream.GetLastMsgForSubject(ctx, "alaya.events.alertmanager.incident.triggered")
+		if err != nil {
+			t.Fatal(err)
+		}
+		dups := h.metric(`alaya_runs_total{outcome="duplicate",runbook="diag"}`)
+		if _, err := h.js().Publish(ctx, msg.Subject, msg.Data, jetstream.WithMsgID("late-am-replay")); err != nil {
+			t.Fatal(err)
+		}
+		eventually(t, 30*time.Second, func() bool {
+			return h.metric(`alaya_runs_total{outcome="duplicate",runbook="diag"}`) > dups ||
+				h.metric(`alaya_runs_total{outcome="ok",runbook="diag"}`) > ok+1
+		}, "the worker to handle the replay")
+		if after := h.amObjects(ctx); after != objects {
+			t.Errorf("evidence objects %d -> %d after the replay: a second run", objects, after)
+		}
+	})
+
 	t.Run("a triggered event for a resolved incident does nothing", func(t *testing.T) {
 		h.seed("PINP002", "target-1")
 		h.pd.SetStatus("PINP002", incident.StatusResolved)
@@ -78,6 +125,15 @@ func TestInputsCannotBendARun(t *testing.T) {
 			t.Errorf("a resolved incident got %d evidence objects", n)
 		}
 	})
+}
+
+// amObjects counts the evidence objects of Alertmanager incidents (their ids start "am-").
+func (h *harness) amObjects(ctx context.Context) int {
+	out, err := h.s3.Client().ListObjectsV2(ctx, listInput(h.s3.Bucket, "incidents/am-"))
+	if err != nil {
+		h.t.Fatal(err)
+	}
+	return len(out.Contents)
 }
 
 // receiverMetric returns the value of one series from the receiver's /metrics, or 0.

@@ -131,6 +131,10 @@ func (c Config) validate() error {
 	if c.Duplicates > c.MaxAge {
 		errs = append(errs, fmt.Errorf("duplicates window %s is longer than max age %s", c.Duplicates, c.MaxAge))
 	}
+	if c.RunsTTL < c.Duplicates {
+		errs = append(errs, fmt.Errorf("run ledger TTL %s is shorter than the duplicates window %s: a replay the stream "+
+			"no longer recognises would find no run and start another", c.RunsTTL, c.Duplicates))
+	}
 	if c.AckWait < 10*time.Millisecond {
 		errs = append(errs, fmt.Errorf("ack wait %s is too short to send heartbeats", c.AckWait))
 	}

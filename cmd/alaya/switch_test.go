@@ -22,7 +22,8 @@ func TestSwitchesOutliveTheRunsTTLAndRestarts(t *testing.T) {
 	srv := natsserver.Start(t)
 	t.Setenv("ALAYA_NATS_URLS", srv.URL())
 	t.Setenv("ALAYA_EVIDENCE_DIR", t.TempDir())
-	cfg := queue.Config{URLs: []string{srv.URL()}, RunsTTL: time.Second}
+	// The ledger may not be shorter than the duplicates window: shorten both.
+	cfg := queue.Config{URLs: []string{srv.URL()}, Duplicates: time.Second, RunsTTL: time.Second}
 	daemon, err := queue.Connect(t.Context(), cfg, slog.New(slog.DiscardHandler), nil)
 	if err != nil {
 		t.Fatal(err)

@@ -27,7 +27,8 @@ type Config struct {
 	ELBv2     ELBv2     `yaml:"elbv2"`
 	Approvals Approvals `yaml:"approvals"`
 
-	file string
+	file     string
+	fromFile map[string]bool // secrets read from their *_file key, for messages
 }
 
 // Log configures the JSON logger.
@@ -37,19 +38,41 @@ type Log struct {
 
 // NATS says where the queue and run state live.
 type NATS struct {
-	URLs        []string      `yaml:"urls"`
-	Embedded    bool          `yaml:"embedded"`  // run an in-process JetStream server (small setups, demo)
-	StoreDir    string        `yaml:"store_dir"` // for the embedded server
-	Stream      string        `yaml:"stream"`
-	Duplicates  time.Duration `yaml:"duplicates"`  // JetStream de-duplication window for webhook ids
-	Replicas    int           `yaml:"replicas"`    // stream and bucket replicas: 3 on a three-node cluster
-	Credentials string        `yaml:"credentials"` // NATS .creds file
+	URLs       []string      `yaml:"urls"`
+	Embedded   bool          `yaml:"embedded"`  // run an in-process JetStream server (small setups, demo)
+	StoreDir   string        `yaml:"store_dir"` // for the embedded server
+	Stream     string        `yaml:"stream"`
+	Duplicates time.Duration `yaml:"duplicates"` // JetStream de-duplication window for webhook ids
+	Replicas   int           `yaml:"replicas"`   // stream and bucket replicas: 3 on a three-node cluster
+
+	// How this process proves who it is: at most one of a .creds file, an nkey seed file, or a
+	// user with a password (inline, from the environment or from password_file). deploy/nats
+	// instead maps the TLS client certificate to the user, so none of these is needed there.
+	Credentials  string `yaml:"credentials"`    // NATS .creds file (JWT and seed)
+	NKeySeedFile string `yaml:"nkey_seed_file"` // a file holding an nkey user seed (SU...)
+	User         string `yaml:"user"`
+	Password     Secret `yaml:"password"`
+	PasswordFile string `yaml:"password_file"`
+	// InboxPrefix is where replies to this process's requests arrive. Each role gets its own
+	// (deploy/nats allows a user to subscribe only to its own), so no user can read the
+	// replies another receives, such as the KV entries a worker reads.
+	InboxPrefix string  `yaml:"inbox_prefix"`
+	TLS         NATSTLS `yaml:"tls"`
+}
+
+// NATSTLS is the client side of TLS to NATS. Setting any of it turns TLS on.
+type NATSTLS struct {
+	CAFile     string `yaml:"ca_file"`     // CA that signed the servers' certificates (default: system roots)
+	CertFile   string `yaml:"cert_file"`   // client certificate, for servers that verify clients
+	KeyFile    string `yaml:"key_file"`    // its private key
+	ServerName string `yaml:"server_name"` // expected name in the servers' certificates, when the URLs use addresses
 }
 
 // Receiver is the HTTP side: webhooks, the approval page, health and metrics.
 type Receiver struct {
-	Listen             string        `yaml:"listen"`
-	PublicURL          string        `yaml:"public_url"` // how people reach the receiver, for links in notes
+	Listen             string        `yaml:"listen"`       // webhooks: the only listener to expose to the internet
+	AdminListen        string        `yaml:"admin_listen"` // /healthz, /readyz and /metrics: keep it internal
+	PublicURL          string        `yaml:"public_url"`   // how people reach the receiver, for links in notes
 	WebhookSecrets     []Secret      `yaml:"webhook_secrets"`
 	WebhookSecretsFile string        `yaml:"webhook_secrets_file"` // one secret a line; several during rotation
 	AlertmanagerToken  Secret        `yaml:"alertmanager_token"`
@@ -202,7 +225,8 @@ func (c *Config) resolvePaths() {
 	}
 	dir := filepath.Dir(c.file)
 	for _, p := range []*string{
-		&c.NATS.StoreDir, &c.NATS.Credentials, &c.Receiver.WebhookSecretsFile, &c.Receiver.LinkKeyFile,
+		&c.NATS.StoreDir, &c.NATS.Credentials, &c.NATS.NKeySeedFile, &c.NATS.PasswordFile,
+		&c.NATS.TLS.CAFile, &c.NATS.TLS.CertFile, &c.NATS.TLS.KeyFile, &c.Receiver.WebhookSecretsFile, &c.Receiver.LinkKeyFile,
 		&c.Receiver.Page.JWT.JWKSFile, &c.Receiver.Page.JWT.PublicKeysFile, &c.Receiver.Page.MTLS.CertFile,
 		&c.Receiver.Page.MTLS.KeyFile, &c.Receiver.Page.MTLS.ClientCAFile,
 		&c.Worker.Runbooks, &c.Worker.Inventory, &c.PagerDuty.TokenFile, &c.Evidence.Dir,
@@ -223,6 +247,7 @@ func (c *Config) defaults() {
 		c.NATS.URLs = []string{"nats://127.0.0.1:4222"}
 	}
 	setDefault(&c.Receiver.Listen, ":8080")
+	setDefault(&c.Receiver.AdminListen, ":9091")
 	setDefault(&c.Receiver.PublishTimeout, 3*time.Second)
 	setDefault(&c.Receiver.Page.JWT.MaxAge, 5*time.Minute)
 	setDefault(&c.Receiver.Page.JWT.Claim, "email")

@@ -18,7 +18,7 @@ func TestLoadGood(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if got := c.Receiver.WebhookSecrets; len(got) != 2 || got[0].Reveal() != "rotating-old" || got[1].Reveal() != "rotating-new" {
+	if got := c.Receiver.WebhookSecrets; len(got) != 2 || got[0].Reveal() != "rotating-old-0123456789" || got[1].Reveal() != "rotating-new-0123456789" {
 		t.Errorf("webhook secrets = %v", got)
 	}
 	if want, _ := filepath.Abs("testdata/runbooks"); c.Worker.Runbooks != filepath.Join("testdata", "runbooks") && c.Worker.Runbooks != want {
@@ -47,6 +47,21 @@ func TestLoadErrorsNameFileAndLine(t *testing.T) {
 			`receiver.page.header.trusted_proxies: "10.0.0.0/33" is neither a CIDR`,
 			`testdata/bad_values.yaml:11:9: pagerduty.from "not-an-email"`,
 		}},
+		{"bad_secrets.yaml", []string{
+			`testdata/bad_secrets.yaml:3:17: receiver.admin_listen ":8080": must differ from receiver.listen`,
+			`testdata/bad_secrets.yaml:4:15: receiver.public_url "http://alaya.example.com": must be https`,
+			`testdata/bad_secrets.yaml:5:20: receiver.webhook_secrets[1]: 4 bytes, need at least 16`,
+			`testdata/bad_secrets.yaml:6:23: receiver.alertmanager_token: 5 bytes, need at least 16`,
+			`testdata/bad_secrets.yaml:7:18: receiver.link_key_file: 5 bytes, need at least 32`,
+		}},
+		{"bad_nats.yaml", []string{
+			`testdata/bad_nats.yaml:2:3: nats: set only one of credentials, nkey_seed_file, or user and password`,
+			`testdata/bad_nats.yaml:3:16: nats.credentials: stat testdata/missing.creds: no such file or directory`,
+			`testdata/bad_nats.yaml:4:9: nats.user: set nats.password or nats.password_file too`,
+			`testdata/bad_nats.yaml:5:19: nats.nkey_seed_file: testdata/secrets.txt: not an nkey seed`,
+			`testdata/bad_nats.yaml:7:14: nats.tls.ca_file: open testdata/missing-ca.pem: no such file or directory`,
+			`testdata/bad_nats.yaml:8:16: nats.tls.key_file: required with nats.tls.cert_file`,
+		}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.file, func(t *testing.T) {
@@ -71,7 +86,7 @@ func TestEnvOverrides(t *testing.T) {
 		"ALAYA_EVIDENCE_DIR":             "/var/lib/alaya",
 		"ALAYA_WORKER_ACK_WAIT":          "45s",
 		"ALAYA_SAFETY_DRY_RUN":           "true",
-		"ALAYA_RECEIVER_WEBHOOK_SECRETS": "a,b",
+		"ALAYA_RECEIVER_WEBHOOK_SECRETS": "secret-a-0123456789,secret-b-0123456789",
 	}
 	c, err := Load("", func(k string) string { return env[k] })
 	if err != nil {

@@ -47,6 +47,14 @@ func (c *Config) readSecrets() error {
 			return fmt.Errorf("config: receiver.link_key_file: %w", err)
 		}
 		c.Receiver.LinkKey = Secret(v)
+		c.readFrom("receiver.link_key")
+	}
+	if c.NATS.Password == "" && c.NATS.PasswordFile != "" {
+		v, err := readSecretFile(c.NATS.PasswordFile)
+		if err != nil {
+			return fmt.Errorf("config: nats.password_file: %w", err)
+		}
+		c.NATS.Password = Secret(v)
 	}
 	if len(c.Receiver.WebhookSecrets) == 0 && c.Receiver.WebhookSecretsFile != "" {
 		v, err := readSecretFile(c.Receiver.WebhookSecretsFile)
@@ -58,8 +66,17 @@ func (c *Config) readSecrets() error {
 				c.Receiver.WebhookSecrets = append(c.Receiver.WebhookSecrets, Secret(line))
 			}
 		}
+		c.readFrom("receiver.webhook_secrets")
 	}
 	return nil
+}
+
+// readFrom records that the secret at key came from its *_file, for messages about it.
+func (c *Config) readFrom(key string) {
+	if c.fromFile == nil {
+		c.fromFile = map[string]bool{}
+	}
+	c.fromFile[key] = true
 }
 
 func readSecretFile(path string) (string, error) {
@@ -74,7 +91,7 @@ func readSecretFile(path string) (string, error) {
 // else goes wrong, none of these may appear in evidence or notes.
 func (c *Config) Secrets() []string {
 	var out []string
-	for _, s := range append([]Secret{c.PagerDuty.Token, c.Receiver.AlertmanagerToken, c.Receiver.LinkKey}, c.Receiver.WebhookSecrets...) {
+	for _, s := range append([]Secret{c.PagerDuty.Token, c.Receiver.AlertmanagerToken, c.Receiver.LinkKey, c.NATS.Password}, c.Receiver.WebhookSecrets...) {
 		if s != "" {
 			out = append(out, s.Reveal())
 		}

@@ -34,9 +34,16 @@ func (c *Config) validate(doc *yamlfile.Doc) error {
 	if c.Receiver.PublicURL != "" {
 		if u, err := url.Parse(c.Receiver.PublicURL); err != nil || u.Scheme == "" || u.Host == "" {
 			errs.Add(at("receiver.public_url"), "receiver.public_url %q: expected an absolute URL such as https://alaya.example.com", c.Receiver.PublicURL)
+		} else if u.Scheme != "https" && !isLoopback(u.Hostname()) {
+			errs.Add(at("receiver.public_url"), "receiver.public_url %q: must be https (links carry signed approval and evidence tokens); http is allowed only for a loopback address", c.Receiver.PublicURL)
 		}
 	}
 	c.validatePage(&errs, at)
+	if c.Receiver.AdminListen == c.Receiver.Listen && !strings.HasSuffix(c.Receiver.Listen, ":0") {
+		errs.Add(at("receiver.admin_listen"), "receiver.admin_listen %q: must differ from receiver.listen, which faces the internet", c.Receiver.AdminListen)
+	}
+	c.validateSecretLengths(&errs, at)
+	c.validateNATS(&errs, at)
 	if c.PagerDuty.Token != "" {
 		if _, err := mail.ParseAddress(c.PagerDuty.From); err != nil {
 			errs.Add(at("pagerduty.from"), "pagerduty.from %q: PagerDuty notes need the email of a PagerDuty user", c.PagerDuty.From)
@@ -55,6 +62,51 @@ func (c *Config) validate(doc *yamlfile.Doc) error {
 		errs.Add(at("worker.concurrency"), "worker.concurrency must be at least 1")
 	}
 	return errs.Err()
+}
+
+// Shortest accepted secrets. The link key signs approval links with HMAC-SHA256, so it gets the
+// hash's full 32 bytes; shared webhook secrets and bearer tokens get 16 bytes (128 bits), beyond
+// guessing even at PagerDuty's delivery rate.
+const (
+	minLinkKey      = 32
+	minSharedSecret = 16
+)
+
+// validateSecretLengths refuses secrets short enough to guess. Messages give lengths, never
+// values.
+func (c *Config) validateSecretLengths(errs *yamlfile.List, at func(string) yamlfile.Pos) {
+	r := c.Receiver
+	if n := len(r.LinkKey); n > 0 && n < minLinkKey {
+		key := c.secretSource("receiver.link_key")
+		errs.Add(at(key), "%s: %d bytes, need at least %d (e.g. openssl rand -hex 32)", key, n, minLinkKey)
+	}
+	for i, s := range r.WebhookSecrets {
+		if n := len(s); n < minSharedSecret {
+			key := c.secretSource("receiver.webhook_secrets")
+			errs.Add(at(key), "%s[%d]: %d bytes, need at least %d", key, i, n, minSharedSecret)
+		}
+	}
+	if n := len(r.AlertmanagerToken); n > 0 && n < minSharedSecret {
+		errs.Add(at("receiver.alertmanager_token"), "receiver.alertmanager_token: %d bytes, need at least %d", n, minSharedSecret)
+	}
+}
+
+// secretSource names the key a secret came from: its *_file key when readSecrets read it from
+// that file, else the key itself (inline or environment).
+func (c *Config) secretSource(key string) string {
+	if c.fromFile[key] {
+		return key + "_file"
+	}
+	return key
+}
+
+// isLoopback reports whether host (a name or an address) never leaves the machine.
+func isLoopback(host string) bool {
+	if host == "localhost" {
+		return true
+	}
+	a, err := netip.ParseAddr(host)
+	return err == nil && a.IsLoopback()
 }
 
 // PageMode is how the approval page trusts an identity: "jwt", "mtls", "header", or "" (the

@@ -88,6 +88,33 @@ func serve(ctx context.Context, ln net.Listener, h http.Handler, log *slog.Logge
 	return nil
 }
 
+// listener is one address and what it serves.
+type listener struct {
+	ln net.Listener
+	h  http.Handler
+}
+
+// serveAll serves every listener until ctx ends or one of them fails, which stops the others.
+func serveAll(ctx context.Context, log *slog.Logger, ls ...listener) error {
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	errc := make(chan error, len(ls))
+	for _, l := range ls {
+		go func() {
+			err := serve(ctx, l.ln, l.h, log)
+			cancel()
+			errc <- err
+		}()
+	}
+	var errs []error
+	for range ls {
+		if err := <-errc; err != nil && !errors.Is(err, http.ErrServerClosed) {
+			errs = append(errs, err)
+		}
+	}
+	return errors.Join(errs...)
+}
+
 // listen opens addr, or uses a listener a test handed in.
 func listen(addr string, ln net.Listener) (net.Listener, error) {
 	if ln != nil {

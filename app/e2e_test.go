@@ -173,7 +173,7 @@ func TestEndToEnd(t *testing.T) {
 			t.Errorf("503 took %s; PagerDuty gives up after 5 s", d)
 		}
 		h.nats.Restart()
-		waitHTTP(t, h.receiver+"/readyz", http.StatusOK)
+		waitHTTP(t, h.receiverAdmin+"/readyz", http.StatusOK)
 		eventually(t, 20*time.Second, func() bool { c, _ := h.post(body, hdr); return c == http.StatusAccepted }, "202 after NATS returned")
 		note := h.waitNotes(ctx, "PE2E005", 1)[0].Content
 		if !strings.Contains(note, "✓ target-1") {

@@ -58,14 +58,16 @@ type harness struct {
 	pd       *pdstandin.Server
 	cfg      *config.Config
 	store    evidence.Store
-	receiver string // base URL
-	page     string // the approval page's own listener (base URL)
-	worker   string // base URL
-	logs     *syncBuffer
-	dir      string             // runbooks/ and inventory.yaml live here
-	ctx      context.Context    // lives until the harness is cleaned up
-	stopW    context.CancelFunc // stops the running worker
-	workerOK chan struct{}      // closed when the running worker returned
+	receiver string // base URL of the webhook listener
+	// receiverAdmin is the base URL of its health and metrics listener.
+	receiverAdmin string
+	page          string // the approval page's own listener (base URL)
+	worker        string // base URL
+	logs          *syncBuffer
+	dir           string             // runbooks/ and inventory.yaml live here
+	ctx           context.Context    // lives until the harness is cleaned up
+	stopW         context.CancelFunc // stops the running worker
+	workerOK      chan struct{}      // closed when the running worker returned
 }
 
 // harnessOption adjusts the files and environment before the system starts.
@@ -134,16 +136,18 @@ func (h *harness) start() {
 	t := h.t
 	ctx, cancel := context.WithCancel(context.Background())
 	log := slog.New(slog.NewJSONHandler(h.logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
+	// The worker declares the stream and buckets; the receiver binds to them.
+	h.ctx = ctx
+	h.startWorker(ctx, log.With("process", "worker"))
 	r, err := app.NewReceiver(ctx, h.cfg, log.With("process", "receiver"))
 	if err != nil {
 		t.Fatal(err)
 	}
-	rl := listen(t)
-	h.receiver = "http://" + rl.Addr().String()
+	rl, al := listen(t), listen(t)
+	h.receiver, h.receiverAdmin = "http://"+rl.Addr().String(), "http://"+al.Addr().String()
+	r.ServeAdminOn(al)
 	done := make(chan struct{}, 1)
 	go func() { _ = r.Run(ctx, rl); done <- struct{}{} }()
-	h.ctx = ctx
-	h.startWorker(ctx, log.With("process", "worker"))
 	t.Cleanup(func() {
 		cancel()
 		<-done
@@ -154,7 +158,7 @@ func (h *harness) start() {
 			}
 		}
 	})
-	waitHTTP(t, h.receiver+"/readyz", http.StatusOK)
+	waitHTTP(t, h.receiverAdmin+"/readyz", http.StatusOK)
 }
 
 // startWorker runs a worker built from h.cfg until ctx ends or restartWorker replaces it.

@@ -16,6 +16,28 @@ import (
 	"github.com/alaya-sre/alaya/queue"
 )
 
+// QueueConfig is the queue configuration every process derives from the config: where NATS
+// is, who this process is to it, and how deliveries behave.
+func QueueConfig(cfg *config.Config) queue.Config {
+	n := cfg.NATS
+	return queue.Config{
+		URLs:         n.URLs,
+		Stream:       n.Stream,
+		Duplicates:   n.Duplicates,
+		Replicas:     n.Replicas,
+		Credentials:  n.Credentials,
+		NKeySeedFile: n.NKeySeedFile,
+		User:         n.User,
+		Password:     n.Password.Reveal(),
+		InboxPrefix:  n.InboxPrefix,
+		TLS: queue.TLSFiles{CAFile: n.TLS.CAFile, CertFile: n.TLS.CertFile, KeyFile: n.TLS.KeyFile,
+			ServerName: n.TLS.ServerName},
+		AckWait:    cfg.Worker.AckWait,
+		MaxDeliver: cfg.Worker.MaxDeliver,
+		Workers:    cfg.Worker.Concurrency,
+	}
+}
+
 // StartEmbeddedNATS runs a JetStream server inside this process, for the one-machine setup and
 // the demo. It listens on the host and port of the first nats.urls entry (127.0.0.1:4222 by
 // default; port 0 picks a free one) and returns the URL clients should use.
@@ -56,5 +78,5 @@ func StartEmbeddedNATS(cfg *config.Config) (*server.Server, string, error) {
 func ConnectOperator(ctx context.Context, cfg *config.Config) (*queue.Queue, error) {
 	ctx, cancel := context.WithTimeout(ctx, 15*time.Second)
 	defer cancel()
-	return queue.Bind(ctx, queueConfig(cfg), slog.New(slog.DiscardHandler), prometheus.NewRegistry())
+	return queue.Bind(ctx, QueueConfig(cfg), slog.New(slog.DiscardHandler), prometheus.NewRegistry())
 }

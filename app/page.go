@@ -4,7 +4,6 @@ import (
 	"context"
 	"crypto/tls"
 	"crypto/x509"
-	"errors"
 	"fmt"
 	"log/slog"
 	"net"
@@ -77,26 +76,21 @@ func mtlsConfig(m config.PageMTLS) (*tls.Config, error) {
 		ClientAuth: tls.RequireAndVerifyClientCert, MinVersion: tls.VersionTLS12}, nil
 }
 
-// serveWithPage serves the webhook routes on l and, when the page is enabled, the page on its
-// own listener, until ctx ends or either server fails.
-func (r *Receiver) serveWithPage(ctx context.Context, l net.Listener, routes http.Handler) error {
-	if r.page == nil {
-		return serve(ctx, l, routes, r.log)
+// serveWithPage serves ls and, when the page is enabled, the page on its own listener, until
+// ctx ends or one of them fails.
+func (r *Receiver) serveWithPage(ctx context.Context, ls ...listener) error {
+	if r.page != nil {
+		pl, err := pageListener(r.cfg)
+		if err != nil {
+			for _, l := range ls {
+				l.ln.Close()
+			}
+			return err
+		}
+		r.log.Info("approval page listening", "addr", pl.Addr().String(), "trust", r.cfg.PageMode())
+		mux := http.NewServeMux()
+		mux.Handle(page.PathPrefix, r.page)
+		ls = append(ls, listener{pl, mux})
 	}
-	pl, err := pageListener(r.cfg)
-	if err != nil {
-		l.Close()
-		return err
-	}
-	r.log.Info("approval page listening", "addr", pl.Addr().String(), "trust", r.cfg.PageMode())
-	ctx, cancel := context.WithCancel(ctx)
-	defer cancel()
-	errc := make(chan error, 2)
-	mux := http.NewServeMux()
-	mux.Handle(page.PathPrefix, r.page)
-	go func() { errc <- serve(ctx, pl, mux, r.log) }()
-	go func() { errc <- serve(ctx, l, routes, r.log) }()
-	first := <-errc
-	cancel()
-	return errors.Join(first, <-errc)
+	return serveAll(ctx, r.log, ls...)
 }

@@ -25,12 +25,21 @@ type Receiver struct {
 	evid  http.Handler // nil unless evidence lives in a local directory
 	pd    *pagerduty.Client
 	page  http.Handler // the approval page, on its own listener; nil without page_listen or a link key
+
+	adminLn net.Listener // set by ServeAdminOn; nil: receiver.admin_listen
 }
 
 // NewReceiver connects to NATS, ensures the stream exists and prepares the routes.
 func NewReceiver(ctx context.Context, cfg *config.Config, log *slog.Logger) (*Receiver, error) {
 	reg := newRegistry()
-	q, err := queue.Connect(ctx, queueConfig(cfg), log, reg)
+	// Only the process that hosts NATS declares the stream and buckets here; otherwise the
+	// workers do, and the receiver binds, so its NATS user may only look the stream up and
+	// publish (and, with the page, read approvals).
+	connect := queue.Bind
+	if cfg.NATS.Embedded {
+		connect = queue.Connect
+	}
+	q, err := connect(ctx, QueueConfig(cfg), log, reg)
 	if err != nil {
 		return nil, fmt.Errorf("receiver: %w", err)
 	}
@@ -57,34 +66,31 @@ func NewReceiver(ctx context.Context, cfg *config.Config, log *slog.Logger) (*Re
 	return r, nil
 }
 
-// Run serves on ln (or receiver.listen when ln is nil) until ctx ends.
+// ServeAdminOn makes Run serve health and metrics on ln instead of opening
+// receiver.admin_listen (tests hand in 127.0.0.1:0).
+func (r *Receiver) ServeAdminOn(ln net.Listener) { r.adminLn = ln }
+
+// Run serves webhooks on ln (or receiver.listen when ln is nil), and health and metrics on the
+// admin listener, until ctx ends.
 func (r *Receiver) Run(ctx context.Context, ln net.Listener) error {
 	defer r.queue.Close()
 	l, err := listen(r.cfg.Receiver.Listen, ln)
 	if err != nil {
 		return err
 	}
-	r.log.Info("receiver listening", "addr", l.Addr().String())
-	return r.serveWithPage(ctx, l, r.routes())
+	al, err := listen(r.cfg.Receiver.AdminListen, r.adminLn)
+	if err != nil {
+		l.Close()
+		return err
+	}
+	r.log.Info("receiver listening", "addr", l.Addr().String(), "admin_addr", al.Addr().String())
+	return r.serveWithPage(ctx, listener{l, r.routes()}, listener{al, r.adminRoutes()})
 }
 
 func newRegistry() *prometheus.Registry {
 	reg := prometheus.NewRegistry()
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	return reg
-}
-
-func queueConfig(cfg *config.Config) queue.Config {
-	return queue.Config{
-		URLs:        cfg.NATS.URLs,
-		Stream:      cfg.NATS.Stream,
-		Duplicates:  cfg.NATS.Duplicates,
-		Replicas:    cfg.NATS.Replicas,
-		Credentials: cfg.NATS.Credentials,
-		AckWait:     cfg.Worker.AckWait,
-		MaxDeliver:  cfg.Worker.MaxDeliver,
-		Workers:     cfg.Worker.Concurrency,
-	}
 }
 
 func secretsFunc(cfg *config.Config) func() [][]byte {

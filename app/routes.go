@@ -9,7 +9,7 @@ import (
 	"github.com/alaya-sre/alaya/webhook"
 )
 
-// routes is every URL the receiver answers, in one place.
+// routes is every URL the receiver answers on its public listener, in one place.
 func (r *Receiver) routes() http.Handler {
 	mux := http.NewServeMux()
 	limiter := webhook.NewLimiter(r.cfg.Receiver.MaxInflight, r.reg) // one bound for every source
@@ -34,11 +34,18 @@ func (r *Receiver) routes() http.Handler {
 			Limiter:        limiter,
 		}))
 	}
-	mux.Handle("GET /healthz", webhook.Healthz())
-	mux.Handle("GET /readyz", webhook.Readyz(r.queue.Ready))
-	mux.Handle("GET /metrics", promhttp.HandlerFor(r.reg, promhttp.HandlerOpts{Registry: r.reg}))
 	if r.evid != nil {
 		mux.Handle("GET /evidence/", r.evid)
 	}
+	return mux
+}
+
+// adminRoutes are health and metrics, served on receiver.admin_listen only: the internet may
+// reach the webhook listener, and neither needs nor should see the process's internals.
+func (r *Receiver) adminRoutes() http.Handler {
+	mux := http.NewServeMux()
+	mux.Handle("GET /healthz", webhook.Healthz())
+	mux.Handle("GET /readyz", webhook.Readyz(r.queue.Ready))
+	mux.Handle("GET /metrics", promhttp.HandlerFor(r.reg, promhttp.HandlerOpts{Registry: r.reg}))
 	return mux
 }

@@ -71,7 +71,7 @@ func NewWorker(ctx context.Context, cfg *config.Config, log *slog.Logger) (*Work
 		}
 	}
 	reg := newRegistry()
-	q, err := queue.Connect(ctx, queueConfig(cfg), log, reg)
+	q, err := queue.Connect(ctx, QueueConfig(cfg), log, reg)
 	if err != nil {
 		return nil, fmt.Errorf("worker: %w", err)
 	}

@@ -13,20 +13,15 @@ import (
 // of this version has started against this NATS, or the config names another one.
 var ErrNotDeclared = errors.New("does not exist")
 
-// bind looks up the stream and every bucket, read-only. Each lookup is a STREAM.INFO request:
-// nothing on the server changes.
+// bind looks up the stream, read-only (a STREAM.INFO request: nothing on the server changes).
+// The buckets are bound when first asked for, through KV: each process binds only what it
+// uses, so a NATS user allowed only some buckets (deploy/nats: the receiver none, the operator
+// the ledger and the switches) can bind, and a missing bucket is reported the same way.
 func (q *Queue) bind(ctx context.Context) error {
 	ctx, cancel := context.WithTimeout(ctx, q.cfg.SetupTimeout)
 	defer cancel()
 	if _, err := q.js.Stream(ctx, q.cfg.Stream); err != nil {
 		return q.notDeclared("stream "+q.cfg.Stream, err, jetstream.ErrStreamNotFound)
-	}
-	for _, b := range q.buckets() {
-		kv, err := q.js.KeyValue(ctx, b.cfg.Bucket)
-		if err != nil {
-			return q.notDeclared("kv bucket "+b.cfg.Bucket, err, jetstream.ErrBucketNotFound)
-		}
-		*b.kv = kv
 	}
 	return nil
 }

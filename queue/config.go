@@ -77,9 +77,15 @@ var DefaultBackOff = []time.Duration{
 // except that none lowers the replicas or MaxDeliver it finds. Operator commands (Bind) change
 // nothing.
 type Config struct {
-	URLs        []string // NATS servers; default nats://127.0.0.1:4222
-	Name        string   // connection name shown by the server (optional)
-	Credentials string   // NATS .creds file (optional)
+	URLs []string // NATS servers; default nats://127.0.0.1:4222
+	Name string   // connection name shown by the server (optional)
+	// Identity, at most one of: a .creds file, an nkey seed file, or a user and password.
+	Credentials  string
+	NKeySeedFile string
+	User         string
+	Password     string   // a secret: Config is never logged or printed
+	InboxPrefix  string   // replies arrive on InboxPrefix.>; one per role keeps them private
+	TLS          TLSFiles // TLS to the servers; zero: plain TCP
 
 	Stream     string        // default ALAYA_EVENTS
 	Subjects   string        // subject prefix, default "alaya.events"

@@ -68,8 +68,12 @@ func open(ctx context.Context, cfg Config, logger *slog.Logger, reg prometheus.R
 	if logger == nil {
 		logger = slog.New(slog.DiscardHandler)
 	}
+	auth, err := cfg.authOptions()
+	if err != nil {
+		return nil, fmt.Errorf("connect to nats: %w", err)
+	}
 	q := &Queue{cfg: cfg, log: logger.With("component", "queue"), metrics: newMetrics(reg), closed: make(chan struct{})}
-	nc, err := nats.Connect(strings.Join(cfg.URLs, ","), append(q.natsOptions(), opts...)...)
+	nc, err := nats.Connect(strings.Join(cfg.URLs, ","), append(append(q.natsOptions(), auth...), opts...)...)
 	if err != nil {
 		return nil, fmt.Errorf("connect to nats %s: %w", strings.Join(cfg.URLs, ","), err)
 	}
@@ -105,9 +109,6 @@ func (q *Queue) natsOptions() []nats.Option {
 	if q.cfg.Name != "" {
 		opts = append(opts, nats.Name(q.cfg.Name))
 	}
-	if q.cfg.Credentials != "" {
-		opts = append(opts, nats.UserCredentials(q.cfg.Credentials))
-	}
 	return opts
 }
 
@@ -138,19 +139,20 @@ func (q *Queue) Ready(ctx context.Context) error {
 // KV returns one of the buckets by name (BucketRuns, BucketApprovals, BucketLeases,
 // BucketSwitches or another existing bucket).
 func (q *Queue) KV(ctx context.Context, bucket string) (jetstream.KeyValue, error) {
-	switch bucket {
-	case BucketRuns:
+	// After Bind the fields are nil and the bucket is bound here, when first needed.
+	switch {
+	case bucket == BucketRuns && q.Runs != nil:
 		return q.Runs, nil
-	case BucketApprovals:
+	case bucket == BucketApprovals && q.Approvals != nil:
 		return q.Approvals, nil
-	case BucketLeases:
+	case bucket == BucketLeases && q.Leases != nil:
 		return q.Leases, nil
-	case BucketSwitches:
+	case bucket == BucketSwitches && q.Switches != nil:
 		return q.Switches, nil
 	}
 	kv, err := q.js.KeyValue(ctx, bucket)
 	if err != nil {
-		return nil, fmt.Errorf("kv bucket %s: %w", bucket, err)
+		return nil, q.notDeclared("kv bucket "+bucket, err, jetstream.ErrBucketNotFound)
 	}
 	return kv, nil
 }

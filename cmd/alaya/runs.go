@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/alaya-sre/alaya/ledger"
+	"github.com/alaya-sre/alaya/queue"
 )
 
 func init() {
@@ -52,13 +53,17 @@ func listRuns(ctx context.Context, cfgPath, incident string) ([]ledger.Record, e
 	defer q.Close()
 	ctx, cancel := context.WithTimeout(ctx, 30*time.Second)
 	defer cancel()
-	keys, err := q.Runs.ListKeysFiltered(ctx, "run.>")
+	runs, err := q.KV(ctx, queue.BucketRuns)
+	if err != nil {
+		return nil, err
+	}
+	keys, err := runs.ListKeysFiltered(ctx, "run.>")
 	if err != nil {
 		return nil, err
 	}
 	var recs []ledger.Record
 	for k := range keys.Keys() {
-		e, err := q.Runs.Get(ctx, k)
+		e, err := runs.Get(ctx, k)
 		if err != nil {
 			continue
 		}

@@ -55,6 +55,7 @@ func TestSwitchIsSeenByTheFleet(t *testing.T) {
 	t.Setenv("ALAYA_NATS_URLS", srv.URL())
 	t.Setenv("ALAYA_EVIDENCE_DIR", t.TempDir())
 	ctx := context.Background()
+	// The daemons declare the buckets; the CLI only binds to them.
 	daemon, err := queue.Connect(ctx, queue.Config{URLs: []string{srv.URL()}}, slog.New(slog.DiscardHandler), nil)
 	if err != nil {
 		t.Fatal(err)

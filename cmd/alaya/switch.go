@@ -55,11 +55,19 @@ func fleetGuard(ctx context.Context, cfgPath string) (*safety.Guard, func(), err
 	if err != nil {
 		return nil, nil, err
 	}
-	return safety.New(q.Leases, q.Runs, q.Switches), func() { q.Close() }, nil
+	switches, err := q.KV(ctx, queue.BucketSwitches)
+	if err != nil {
+		q.Close()
+		return nil, nil, err
+	}
+	// The CLI takes no leases and writes no runs, so the operator's NATS user needs no access
+	// to them (deploy/nats).
+	return safety.New(nil, nil, switches), func() { q.Close() }, nil
 }
 
-// fleetQueue connects to the NATS the config names, for commands that read or change what
-// the workers share (the run ledger, the switches).
+// fleetQueue connects to the NATS the config names, with the same identity and TLS settings
+// as the daemons, for commands that read or change what the workers share (the run ledger,
+// the switches). It binds to what exists and never declares anything.
 func fleetQueue(ctx context.Context, cfgPath string) (*queue.Queue, error) {
 	cfg, err := config.Load(cfgPath, os.Getenv)
 	if err != nil {

@@ -13,7 +13,7 @@ import (
 
 func TestNATSIdentityAndTLSLoad(t *testing.T) {
 	ca := certs.NewCA(t, "alaya-test-ca")
-	cert, key := ca.Issue(t, "alaya-worker", nil, nil)
+	cert, key := ca.Issue(t, "alaya-worker", "alaya-worker", nil, nil)
 	kp, err := nkeys.CreateUser()
 	if err != nil {
 		t.Fatal(err)
@@ -49,7 +49,7 @@ evidence:
 
 	// A key that does not belong to the certificate is found at load, and the message names
 	// the key path but never quotes the seed or key.
-	_, otherKey := ca.Issue(t, "alaya-receiver", nil, nil)
+	_, otherKey := ca.Issue(t, "alaya-receiver", "alaya-receiver", nil, nil)
 	_, err = Load(cfgFile, func(k string) string {
 		return map[string]string{"ALAYA_NATS_TLS_KEY_FILE": otherKey}[k]
 	})

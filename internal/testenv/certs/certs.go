@@ -55,8 +55,8 @@ func NewCA(tb testing.TB, name string) *CA {
 
 // Issue makes a certificate for commonName with the given DNS names and addresses, usable for
 // both server and client authentication (NATS nodes are both on their routes), and returns
-// the paths of the certificate and its key.
-func (ca *CA) Issue(tb testing.TB, commonName string, dnsNames []string, ips []net.IP) (certFile, keyFile string) {
+// the paths of the certificate and its key: NAME.pem and NAME-key.pem.
+func (ca *CA) Issue(tb testing.TB, name, commonName string, dnsNames []string, ips []net.IP) (certFile, keyFile string) {
 	tb.Helper()
 	key := newKey(tb)
 	tmpl := &x509.Certificate{
@@ -77,8 +77,8 @@ func (ca *CA) Issue(tb testing.TB, commonName string, dnsNames []string, ips []n
 	if err != nil {
 		tb.Fatalf("certs: %v", err)
 	}
-	certFile = filepath.Join(ca.Dir, commonName+".pem")
-	keyFile = filepath.Join(ca.Dir, commonName+"-key.pem")
+	certFile = filepath.Join(ca.Dir, name+".pem")
+	keyFile = filepath.Join(ca.Dir, name+"-key.pem")
 	writePEM(tb, certFile, "CERTIFICATE", der)
 	writePEM(tb, keyFile, "PRIVATE KEY", keyDER)
 	return certFile, keyFile
@@ -105,4 +105,41 @@ func writePEM(tb testing.TB, path, typ string, der []byte) {
 	if err := os.WriteFile(path, pem.EncodeToMemory(&pem.Block{Type: typ, Bytes: der}), 0o600); err != nil {
 		tb.Fatalf("certs: %v", err)
 	}
+}
+
+// Load uses the CA in dir (ca.pem and ca-key.pem, as deploy/nats/gen-certs.sh writes them), so
+// a test can add certificates to a set a script made.
+func Load(tb testing.TB, dir string) *CA {
+	tb.Helper()
+	ca := &CA{Dir: dir, File: filepath.Join(dir, "ca.pem")}
+	certPEM, err := os.ReadFile(ca.File)
+	if err != nil {
+		tb.Fatalf("certs: %v", err)
+	}
+	keyPEM, err := os.ReadFile(filepath.Join(dir, "ca-key.pem"))
+	if err != nil {
+		tb.Fatalf("certs: %v", err)
+	}
+	cb, kb := pemBytes(tb, certPEM), pemBytes(tb, keyPEM)
+	if ca.cert, err = x509.ParseCertificate(cb); err != nil {
+		tb.Fatalf("certs: %v", err)
+	}
+	key, err := x509.ParsePKCS8PrivateKey(kb)
+	if err != nil {
+		tb.Fatalf("certs: ca key: %v", err)
+	}
+	var ok bool
+	if ca.key, ok = key.(*ecdsa.PrivateKey); !ok {
+		tb.Fatalf("certs: ca key is %T, want ECDSA", key)
+	}
+	return ca
+}
+
+func pemBytes(tb testing.TB, b []byte) []byte {
+	tb.Helper()
+	blk, _ := pem.Decode(b)
+	if blk == nil {
+		tb.Fatal("certs: no PEM block")
+	}
+	return blk.Bytes
 }

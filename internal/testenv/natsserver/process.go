@@ -91,6 +91,10 @@ func (p *Process) start() {
 	}
 }
 
+// Binary is the path of the nats-server binary, for tests that run it with their own
+// configuration file; the test is skipped (or, under CI, failed) when it is missing.
+func Binary(tb testing.TB) string { tb.Helper(); return processBinary(tb) }
+
 func processBinary(tb testing.TB) string {
 	tb.Helper()
 	if p, err := exec.LookPath("nats-server"); err == nil {

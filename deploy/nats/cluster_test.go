@@ -1,0 +1,174 @@
+// Package natsdeploy_test runs the NATS configuration Alaya ships (nats-N.conf, accounts.conf)
+// as a real three-node nats-server cluster and proves what it promises: TLS on clients and
+// routes, no anonymous access, and one least-privilege user per role.
+package natsdeploy_test
+
+import (
+	"fmt"
+	"net"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/alaya-sre/alaya/internal/testenv"
+	"github.com/alaya-sre/alaya/internal/testenv/certs"
+	"github.com/alaya-sre/alaya/internal/testenv/natsserver"
+)
+
+// cluster is the shipped configuration running on 127.0.0.1.
+type cluster struct {
+	ca      *certs.CA
+	clients []string // client URLs, tls://127.0.0.1:PORT
+	logs    []*testenv.LogBuffer
+
+	mu       sync.Mutex
+	expected map[string]bool // "alaya-ROLE Publish|Subscription SUBJECT" refusals the test provoked
+}
+
+// Roles, as named by the certificates gen-certs.sh makes and accounts.conf maps to users.
+var roles = []string{"receiver", "page", "worker", "operator"}
+
+// goCerts makes the certificates gen-certs.sh would, in Go: the test needs nothing installed.
+func goCerts(t *testing.T) *certs.CA {
+	ca := certs.NewCA(t, "Alaya test CA")
+	for n := 1; n <= 3; n++ {
+		ca.Issue(t, fmt.Sprintf("nats-%d", n), "alaya-nats-route",
+			[]string{fmt.Sprintf("nats-%d", n), "localhost"}, []net.IP{net.IPv4(127, 0, 0, 1)})
+	}
+	for _, r := range roles {
+		ca.Issue(t, "alaya-"+r, "alaya-"+r, nil, nil)
+	}
+	return ca
+}
+
+// scriptCerts runs the shipped gen-certs.sh, so the test also proves that the certificates an
+// operator makes fit the shipped configuration. It needs openssl.
+func scriptCerts(t *testing.T) *certs.CA {
+	if _, err := exec.LookPath("openssl"); err != nil {
+		t.Skip("openssl not installed: gen-certs.sh cannot run")
+	}
+	dir := t.TempDir()
+	out, err := exec.Command("./gen-certs.sh", dir).CombinedOutput()
+	if err != nil {
+		t.Fatalf("gen-certs.sh: %v\n%s", err, out)
+	}
+	return certs.Load(t, dir)
+}
+
+// startCluster renders the three shipped node configurations for this machine (paths, ports
+// and route hosts; nothing else) and runs them as nats-server processes with ca's certificates.
+func startCluster(t *testing.T, ca *certs.CA) *cluster {
+	t.Helper()
+	bin := natsserver.Binary(t)
+	c := &cluster{ca: ca}
+	ports := freePorts(t, 9) // clients 0-2, routes 3-5, monitoring 6-8
+	dir := t.TempDir()
+	copyFile(t, "accounts.conf", filepath.Join(dir, "accounts.conf"))
+	for n := 1; n <= 3; n++ {
+		reps := []string{
+			"/etc/nats/tls/", c.ca.Dir + "/",
+			"/var/lib/nats", filepath.Join(dir, fmt.Sprintf("store-%d", n)),
+			"0.0.0.0:4222", fmt.Sprintf("127.0.0.1:%d", ports[n-1]),
+			"0.0.0.0:6222", fmt.Sprintf("127.0.0.1:%d", ports[2+n]),
+			"127.0.0.1:8222", fmt.Sprintf("127.0.0.1:%d", ports[5+n]),
+		}
+		for k := 1; k <= 3; k++ {
+			if k != n {
+				reps = append(reps, fmt.Sprintf("nats-route://nats-%d:6222", k), fmt.Sprintf("nats-route://127.0.0.1:%d", ports[2+k]))
+			}
+		}
+		conf := render(t, fmt.Sprintf("nats-%d.conf", n), reps)
+		path := filepath.Join(dir, fmt.Sprintf("nats-%d.conf", n))
+		if err := os.WriteFile(path, []byte(conf), 0o600); err != nil {
+			t.Fatal(err)
+		}
+		c.logs = append(c.logs, start(t, bin, path, ports[n-1]))
+		c.clients = append(c.clients, fmt.Sprintf("tls://127.0.0.1:%d", ports[n-1]))
+	}
+	t.Cleanup(func() {
+		if t.Failed() {
+			for i, l := range c.logs {
+				t.Logf("nats-%d log:\n%s", i+1, l.String())
+			}
+		}
+	})
+	return c
+}
+
+// render reads a shipped file and replaces each old string with its new one. Every old string
+// must occur: if the shipped file changes shape, the test says so instead of testing less.
+func render(t *testing.T, file string, oldnew []string) string {
+	t.Helper()
+	b, err := os.ReadFile(file)
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := string(b)
+	for i := 0; i < len(oldnew); i += 2 {
+		if !strings.Contains(s, oldnew[i]) {
+			t.Fatalf("%s no longer contains %q: update the test's rendering", file, oldnew[i])
+		}
+		s = strings.ReplaceAll(s, oldnew[i], oldnew[i+1])
+	}
+	return s
+}
+
+// start runs nats-server -c conf until the test ends and waits for its client port.
+func start(t *testing.T, bin, conf string, port int) *testenv.LogBuffer {
+	t.Helper()
+	logs := &testenv.LogBuffer{}
+	cmd := exec.Command(bin, "-c", conf)
+	cmd.Stdout, cmd.Stderr = logs, logs
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	exited := make(chan struct{})
+	go func() { cmd.Wait(); close(exited) }()
+	t.Cleanup(func() { cmd.Process.Kill(); <-exited })
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		conn, err := net.DialTimeout("tcp", fmt.Sprintf("127.0.0.1:%d", port), 200*time.Millisecond)
+		if err == nil {
+			conn.Close()
+			return logs
+		}
+		select {
+		case <-exited:
+			t.Fatalf("nats-server -c %s exited:\n%s", conf, logs.String())
+		default:
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("nats-server -c %s not accepting connections:\n%s", conf, logs.String())
+		}
+		time.Sleep(20 * time.Millisecond) // polling a port that has no event to wait on
+	}
+}
+
+func freePorts(t *testing.T, n int) []int {
+	t.Helper()
+	ports := make([]int, n)
+	for i := range ports {
+		l, err := net.Listen("tcp", "127.0.0.1:0")
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer l.Close()
+		ports[i] = l.Addr().(*net.TCPAddr).Port
+	}
+	return ports
+}
+
+func copyFile(t *testing.T, from, to string) {
+	t.Helper()
+	b, err := os.ReadFile(from)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(to, b, 0o600); err != nil {
+		t.Fatal(err)
+	}
+}

@@ -9,6 +9,7 @@ import (
 	"github.com/nats-io/nkeys"
 
 	"github.com/alaya-sre/alaya/internal/testenv/certs"
+	"github.com/alaya-sre/alaya/internal/yamlfile"
 )
 
 func TestNATSIdentityAndTLSLoad(t *testing.T) {
@@ -93,5 +94,21 @@ func TestPublicURLMayBeHTTPOnlyOnLoopback(t *testing.T) {
 		if (err == nil) != ok {
 			t.Errorf("public_url %s: err = %v, want accepted = %v", url, err, ok)
 		}
+	}
+}
+
+// TestExampleConfigDecodes: deploy/config.example.yaml uses only keys Load knows (its files do
+// not exist here, so it is decoded, not validated).
+func TestExampleConfigDecodes(t *testing.T) {
+	data, err := os.ReadFile("../deploy/config.example.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var c Config
+	if _, err := yamlfile.Decode("config.example.yaml", data, &c); err != nil {
+		t.Fatal(err)
+	}
+	if c.Receiver.AdminListen == "" || c.NATS.TLS.CertFile == "" || c.NATS.InboxPrefix == "" {
+		t.Errorf("the example does not show receiver.admin_listen, nats.tls and nats.inbox_prefix")
 	}
 }

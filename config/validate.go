@@ -42,6 +42,9 @@ func (c *Config) validate(doc *yamlfile.Doc) error {
 	if c.Receiver.AdminListen == c.Receiver.Listen && !strings.HasSuffix(c.Receiver.Listen, ":0") {
 		errs.Add(at("receiver.admin_listen"), "receiver.admin_listen %q: must differ from receiver.listen, which faces the internet", c.Receiver.AdminListen)
 	}
+	if c.Receiver.AdminListen == c.Receiver.PageListen && !strings.HasSuffix(c.Receiver.PageListen, ":0") {
+		errs.Add(at("receiver.admin_listen"), "receiver.admin_listen %q: must differ from receiver.page_listen", c.Receiver.AdminListen)
+	}
 	c.validateSecretLengths(&errs, at)
 	c.validateNATS(&errs, at)
 	if c.PagerDuty.Token != "" {

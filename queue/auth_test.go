@@ -43,7 +43,7 @@ func TestConnectWithEachIdentity(t *testing.T) {
 
 	for name, change := range map[string]func(*queue.Config){
 		"anonymous":      func(*queue.Config) {},
-		"wrong password": func(c *queue.Config) { c.User, c.Password = "alaya-worker", password + "x" },
+		"wrong password": func(c *queue.Config) { c.User, c.Password = "alaya-worker", password+"x" },
 		"two identities": func(c *queue.Config) { c.User, c.Password, c.NKeySeedFile = "alaya-worker", password, seedFile },
 	} {
 		t.Run(name, func(t *testing.T) {
@@ -69,7 +69,7 @@ func TestBindDeclaresNothing(t *testing.T) {
 	srv := natsserver.Start(t)
 	ctx, cancel := context.WithTimeout(t.Context(), 10*time.Second)
 	defer cancel()
-	_, err := queue.Connect(ctx, queue.Config{URLs: []string{srv.URL()}, Bind: true, SetupTimeout: 300 * time.Millisecond}, nil, nil)
+	_, err := queue.Connect(ctx, queue.Config{URLs: []string{srv.URL()}, Bind: true, SetupTimeout: time.Second}, nil, nil)
 	if err == nil || !strings.Contains(err.Error(), "does not exist (workers create it)") {
 		t.Errorf("bind with no stream: err = %v", err)
 	}

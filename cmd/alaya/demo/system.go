@@ -36,6 +36,7 @@ func startSystem(ctx context.Context, dir, pdURL string, logTo io.Writer) (*syst
 		"ALAYA_NATS_URLS":                "nats://127.0.0.1:0",
 		"ALAYA_NATS_STORE_DIR":           filepath.Join(dir, "nats"),
 		"ALAYA_RECEIVER_PUBLIC_URL":      sys.receiver,
+		"ALAYA_RECEIVER_ADMIN_LISTEN":    "127.0.0.1:0", // health and metrics: loopback, any free port
 		"ALAYA_RECEIVER_WEBHOOK_SECRETS": sys.secret,
 		"ALAYA_WORKER_RUNBOOKS":          filepath.Join(dir, "runbooks"),
 		"ALAYA_WORKER_INVENTORY":         filepath.Join(dir, "inventory.yaml"),

@@ -77,15 +77,19 @@ func Start(tb testing.TB, bins Binaries, o Options) *Fleet {
 	f.startPagerDuty(tb)
 	f.writeFiles(tb, o)
 	env := f.env(o.Env)
-	f.Receiver = f.daemon(tb, "receiver", bins.Receiver, env, "ALAYA_RECEIVER_LISTEN")
-	f.Webhook = f.Receiver.Admin + "/v1/webhooks/pagerduty"
+	// The receiver serves health and metrics on its admin listener, webhooks on another.
+	f.Receiver = f.daemon(tb, "receiver", bins.Receiver, env, "ALAYA_RECEIVER_ADMIN_LISTEN")
+	webhookAddr := "127.0.0.1:" + strconv.Itoa(freePort(tb))
+	f.Receiver.env = append(f.Receiver.env, "ALAYA_RECEIVER_LISTEN="+webhookAddr)
+	f.Webhook = "http://" + webhookAddr + "/v1/webhooks/pagerduty"
 	for i := range o.Workers {
 		f.Workers = append(f.Workers, f.daemon(tb, fmt.Sprintf("worker-%d", i+1), bins.Worker, env, "ALAYA_WORKER_LISTEN"))
 	}
-	f.Receiver.Start()
+	// Workers declare the stream and buckets; the receiver binds to them.
 	for _, w := range f.Workers {
 		w.Start()
 	}
+	f.Receiver.Start()
 	f.PD.Subscribe(f.Webhook, WebhookSecret)
 	return f
 }

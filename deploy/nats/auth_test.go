@@ -10,6 +10,7 @@ import (
 	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
 
+	"github.com/alaya-sre/alaya/approval"
 	"github.com/alaya-sre/alaya/incident"
 	"github.com/alaya-sre/alaya/queue"
 	"github.com/alaya-sre/alaya/safety"
@@ -111,6 +112,7 @@ func testRoles(t *testing.T, c *cluster) {
 		if e, err := worker.Approvals.Get(ctx, approvalKey); err != nil || !strings.Contains(string(e.Value()), "ABC123") {
 			t.Errorf("worker reads approvals: %v", err)
 		}
+		workerState(t, ctx, worker)
 	})
 
 	t.Run("the approval page reads one approval by its key and nothing else", func(t *testing.T) {
@@ -180,4 +182,39 @@ func listKeys(t *testing.T, ctx context.Context, kv jetstream.KeyValue, filter s
 		keys = append(keys, k)
 	}
 	return keys
+}
+
+// workerState does what the pipeline does with the buckets, through the same packages: park a
+// gate (the server's clock, create), list an incident's pending gates (a watch), take and
+// release a host lease, count towards storm mode and the action window.
+func workerState(t *testing.T, ctx context.Context, worker *queue.Queue) {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(ctx, 20*time.Second) // a refused request only times out
+	defer cancel()
+	store := approval.NewStore(worker.Approvals, nil)
+	req := &approval.Request{Incident: "PINC2", Run: "run-2", Runbook: "restart", Gate: "approve", PlanHash: "h"}
+	if err := store.Create(ctx, req); err != nil {
+		t.Fatalf("worker parks a gate: %v", err)
+	}
+	if p, err := store.Pending(ctx, "PINC2"); err != nil || len(p) != 1 {
+		t.Errorf("worker lists pending gates: %d %v", len(p), err)
+	}
+	if _, _, err := store.Get(ctx, "PINC2", req.Code); err != nil {
+		t.Errorf("worker reads a gate: %v", err)
+	}
+	guard := safety.New(worker.Leases, worker.Runs)
+	lease, err := guard.AcquireHost(ctx, "target-1", "worker-1", time.Minute)
+	if err != nil {
+		t.Fatalf("worker leases a host: %v", err)
+	}
+	if err := lease.Release(ctx); err != nil {
+		t.Errorf("worker releases a host: %v", err)
+	}
+	limits := safety.Limits{StormIncidents: 20, StormWindow: time.Minute, MaxActions: 30, ActionWindow: time.Hour}
+	if _, err := guard.Storm(ctx, limits, "PINC2"); err != nil {
+		t.Errorf("worker counts towards storm mode: %v", err)
+	}
+	if _, err := guard.AllowAction(ctx, limits); err != nil {
+		t.Errorf("worker counts an action: %v", err)
+	}
 }

@@ -64,13 +64,14 @@ func TestConnectWithEachIdentity(t *testing.T) {
 }
 
 // TestBindDeclaresNothing: a process that binds (receivers, operator tools) finds what the
-// workers declared and never creates a stream, consumer or bucket itself.
+// workers declared, never creates a stream, consumer or bucket itself, and binds a bucket only
+// when asked for it (so a NATS user allowed only some buckets can bind).
 func TestBindDeclaresNothing(t *testing.T) {
 	srv := natsserver.Start(t)
 	ctx, cancel := context.WithTimeout(t.Context(), 10*time.Second)
 	defer cancel()
-	_, err := queue.Connect(ctx, queue.Config{URLs: []string{srv.URL()}, Bind: true, SetupTimeout: time.Second}, nil, nil)
-	if err == nil || !strings.Contains(err.Error(), "does not exist (workers create it)") {
+	_, err := queue.Bind(ctx, queue.Config{URLs: []string{srv.URL()}}, nil, nil)
+	if !errors.Is(err, queue.ErrNotDeclared) {
 		t.Errorf("bind with no stream: err = %v", err)
 	}
 	nc, err := nats.Connect(srv.URL())
@@ -84,15 +85,19 @@ func TestBindDeclaresNothing(t *testing.T) {
 	}
 
 	connect(t, srv, nil) // a worker declares
-	q := connect(t, srv, func(c *queue.Config) { c.Bind = true })
-	if q.Runs != nil || q.Approvals != nil || q.Leases != nil {
+	q, err := queue.Bind(ctx, queue.Config{URLs: []string{srv.URL()}}, nil, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer q.Close()
+	if q.Runs != nil || q.Approvals != nil || q.Leases != nil || q.Switches != nil {
 		t.Error("bind opened buckets before they were asked for")
 	}
 	kv, err := q.KV(ctx, queue.BucketApprovals)
 	if err != nil || kv.Bucket() != queue.BucketApprovals {
 		t.Errorf("KV binds on first use: %v", err)
 	}
-	if _, err := q.KV(ctx, "alaya_nope"); !errors.Is(err, jetstream.ErrBucketNotFound) {
+	if _, err := q.KV(ctx, "alaya_nope"); !errors.Is(err, queue.ErrNotDeclared) {
 		t.Errorf("KV of a bucket that does not exist: err = %v", err)
 	}
 }

@@ -7,6 +7,8 @@ import (
 	"io"
 	"os"
 
+	"github.com/nats-io/nats.go/jetstream"
+
 	"github.com/alaya-sre/alaya/app"
 	"github.com/alaya-sre/alaya/config"
 	"github.com/alaya-sre/alaya/queue"
@@ -55,14 +57,16 @@ func fleetGuard(ctx context.Context, cfgPath string) (*safety.Guard, func(), err
 	if err != nil {
 		return nil, nil, err
 	}
-	switches, err := q.KV(ctx, queue.BucketSwitches)
-	if err != nil {
-		q.Close()
-		return nil, nil, err
+	// The switches, and the run ledger where older versions kept them (read to migrate). The
+	// CLI takes no leases, so the operator's NATS user needs no access to them (deploy/nats).
+	var kvs [2]jetstream.KeyValue
+	for i, b := range []string{queue.BucketRuns, queue.BucketSwitches} {
+		if kvs[i], err = q.KV(ctx, b); err != nil {
+			q.Close()
+			return nil, nil, err
+		}
 	}
-	// The CLI takes no leases and writes no runs, so the operator's NATS user needs no access
-	// to them (deploy/nats).
-	return safety.New(nil, nil, switches), func() { q.Close() }, nil
+	return safety.New(nil, kvs[0], kvs[1]), func() { q.Close() }, nil
 }
 
 // fleetQueue connects to the NATS the config names, with the same identity and TLS settings

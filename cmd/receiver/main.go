@@ -1,6 +1,7 @@
 // Command alaya-receiver accepts PagerDuty (and Alertmanager) webhooks, verifies them and puts
 // them on NATS JetStream, answering only after the stream has them. It also serves the
-// approval page, /healthz, /readyz and /metrics.
+// approval page (on receiver.page_listen) and /healthz, /readyz and /metrics (on
+// receiver.admin_listen, never on the webhook listener).
 package main
 
 import (

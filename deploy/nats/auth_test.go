@@ -69,7 +69,7 @@ func testRoles(t *testing.T, c *cluster) {
 		nc.refusedPublish(t, "$JS.API.DIRECT.GET.KV_alaya_approvals.$KV.alaya_approvals."+approvalKey)
 		nc.refusedPublish(t, "$JS.API.STREAM.MSG.GET.KV_alaya_approvals")
 		nc.refusedPublish(t, "$KV.alaya_approvals."+approvalKey)
-		nc.refusedPublish(t, "$KV.alaya_runs.switch.kill")
+		nc.refusedPublish(t, "$KV.alaya_switches.switch.kill")
 		nc.refusedPublish(t, "$JS.API.STREAM.PURGE.ALAYA_EVENTS")
 		nc.refusedPublish(t, "$JS.API.CONSUMER.MSG.NEXT.ALAYA_EVENTS.alaya-worker")
 		nc.refusedSubscribe(t, "$KV.>")
@@ -143,13 +143,17 @@ func testRoles(t *testing.T, c *cluster) {
 		if e, err := runs.Get(ctx, "run.auth-1"); err != nil || !strings.Contains(string(e.Value()), "PINC1") {
 			t.Errorf("operator reads a run: %v", err)
 		}
-		if err := safety.New(nil, runs).SetSwitch(ctx, safety.SwitchKill, true); err != nil {
+		switches, err := oq.KV(ctx, queue.BucketSwitches)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := safety.New(nil, runs, switches).SetSwitch(ctx, safety.SwitchKill, true); err != nil {
 			t.Fatalf("operator sets the kill switch: %v", err)
 		}
 		// Direct gets may be answered by a replica that has not applied the write yet.
 		seen := false
 		for deadline := time.Now().Add(5 * time.Second); !seen && time.Now().Before(deadline); time.Sleep(50 * time.Millisecond) {
-			s, err := safety.New(worker.Leases, worker.Runs).Switches(ctx)
+			s, err := safety.New(worker.Leases, worker.Runs, worker.Switches).Switches(ctx)
 			seen = err == nil && s.Kill
 		}
 		if !seen {
@@ -158,6 +162,7 @@ func testRoles(t *testing.T, c *cluster) {
 		nc := c.conn(t, "operator")
 		nc.refusedPublish(t, "alaya.events.pagerduty.incident.annotated")
 		nc.refusedPublish(t, "$KV.alaya_runs.run.auth-1")
+		nc.refusedPublish(t, "$KV.alaya_runs.switch.kill")
 		nc.refusedPublish(t, "$JS.API.STREAM.INFO.KV_alaya_approvals")
 		nc.refusedPublish(t, "$JS.API.DIRECT.GET.KV_alaya_approvals.$KV.alaya_approvals."+approvalKey)
 		nc.refusedPublish(t, "$JS.API.STREAM.UPDATE.KV_alaya_runs")
@@ -202,7 +207,7 @@ func workerState(t *testing.T, ctx context.Context, worker *queue.Queue) {
 	if _, _, err := store.Get(ctx, "PINC2", req.Code); err != nil {
 		t.Errorf("worker reads a gate: %v", err)
 	}
-	guard := safety.New(worker.Leases, worker.Runs)
+	guard := safety.New(worker.Leases, worker.Runs, worker.Switches)
 	lease, err := guard.AcquireHost(ctx, "target-1", "worker-1", time.Minute)
 	if err != nil {
 		t.Fatalf("worker leases a host: %v", err)

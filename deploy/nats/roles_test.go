@@ -45,12 +45,17 @@ func (c *cluster) config(t *testing.T, role string, extra ...string) *config.Con
 }
 
 // queue connects as role the way its process does: the worker declares, the others bind.
+// (A fresh cluster needs a moment to elect its meta leader: the worker connects first and
+// retries until it has, so the others find the stream.)
 func (c *cluster) queue(t *testing.T, role string) *queue.Queue {
 	t.Helper()
 	qc := app.QueueConfig(c.config(t, role))
-	qc.Bind = role != "worker"
 	qc.SetupTimeout = 30 * time.Second // a fresh cluster elects its meta leader first
-	q, err := queue.Connect(context.Background(), qc, nil, nil)
+	connect := queue.Bind
+	if role == "worker" {
+		connect = queue.Connect
+	}
+	q, err := connect(context.Background(), qc, nil, nil)
 	if err != nil {
 		t.Fatalf("connect as %s: %v", role, err)
 	}

@@ -138,5 +138,5 @@ func (h *harness) amObjects(ctx context.Context) int {
 
 // receiverMetric returns the value of one series from the receiver's /metrics, or 0.
 func (h *harness) receiverMetric(series string) float64 {
-	return scrape(h.receiver+"/metrics", series)
+	return scrape(h.receiverAdmin+"/metrics", series) // never on the webhook listener
 }

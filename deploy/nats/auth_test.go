@@ -2,6 +2,7 @@ package natsdeploy_test
 
 import (
 	"context"
+	"errors"
 	"net/http"
 	"strings"
 	"testing"
@@ -198,7 +199,16 @@ func workerState(t *testing.T, ctx context.Context, worker *queue.Queue) {
 	defer cancel()
 	store := approval.NewStore(worker.Approvals, nil)
 	req := &approval.Request{Incident: "PINC2", Run: "run-2", Runbook: "restart", Gate: "approve", PlanHash: "h"}
-	if err := store.Create(ctx, req); err != nil {
+	// Store.Now reads back its own write by revision; on three replicas a direct get may be
+	// answered by a replica that has not applied it yet ("key not found"). That race is the
+	// approval store's, not a permission: retry it here, so this test tests permissions.
+	var err error
+	for deadline := time.Now().Add(5 * time.Second); time.Now().Before(deadline); time.Sleep(50 * time.Millisecond) {
+		if err = store.Create(ctx, req); err == nil || !errors.Is(err, jetstream.ErrKeyNotFound) {
+			break
+		}
+	}
+	if err != nil {
 		t.Fatalf("worker parks a gate: %v", err)
 	}
 	if p, err := store.Pending(ctx, "PINC2"); err != nil || len(p) != 1 {

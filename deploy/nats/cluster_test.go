@@ -6,6 +6,7 @@ package natsdeploy_test
 import (
 	"fmt"
 	"net"
+	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -89,6 +90,9 @@ func startCluster(t *testing.T, ca *certs.CA) *cluster {
 		c.logs = append(c.logs, start(t, bin, path, ports[n-1]))
 		c.clients = append(c.clients, fmt.Sprintf("tls://127.0.0.1:%d", ports[n-1]))
 	}
+	for n := 1; n <= 3; n++ {
+		waitHealthy(t, fmt.Sprintf("http://127.0.0.1:%d/healthz", ports[5+n]))
+	}
 	t.Cleanup(func() {
 		if t.Failed() {
 			for i, l := range c.logs {
@@ -145,6 +149,27 @@ func start(t *testing.T, bin, conf string, port int) *testenv.LogBuffer {
 			t.Fatalf("nats-server -c %s not accepting connections:\n%s", conf, logs.String())
 		}
 		time.Sleep(20 * time.Millisecond) // polling a port that has no event to wait on
+	}
+}
+
+// waitHealthy waits until a node's monitoring endpoint (on localhost, as shipped) says it is
+// healthy: JetStream has a meta leader and knows its peers, so a stream with three replicas
+// can be placed.
+func waitHealthy(t *testing.T, url string) {
+	t.Helper()
+	deadline := time.Now().Add(30 * time.Second)
+	for {
+		resp, err := http.Get(url)
+		if err == nil {
+			resp.Body.Close()
+			if resp.StatusCode == http.StatusOK {
+				return
+			}
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("%s not healthy after 30s: %v", url, err)
+		}
+		time.Sleep(50 * time.Millisecond) // polling: the server announces nothing to wait on
 	}
 }
 

@@ -3,23 +3,22 @@ package approval
 import (
 	"encoding/json"
 	"time"
+
+	"github.com/alaya-sre/alaya/incident"
 )
 
-// State is where an approval request is in its life. Only StatePending ever changes; the other
-// states are final.
-type State string
+// State is where an approval request is in its life (the incident package's vocabulary).
+// Only StatePending ever changes; the other states are final.
+type State = incident.GateState
 
 // Approval states.
 const (
-	StatePending   State = "pending"
-	StateApproved  State = "approved"
-	StateRejected  State = "rejected"
-	StateExpired   State = "expired"
-	StateCancelled State = "cancelled"
+	StatePending   = incident.GatePending
+	StateApproved  = incident.GateApproved
+	StateRejected  = incident.GateRejected
+	StateExpired   = incident.GateExpired
+	StateCancelled = incident.GateCancelled
 )
-
-// Final reports whether s can no longer change.
-func (s State) Final() bool { return s != StatePending }
 
 // DefaultExpiry is how long a gate waits for a decision when the runbook does not say.
 const DefaultExpiry = 30 * time.Minute

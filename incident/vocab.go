@@ -24,3 +24,19 @@ const (
 // IsPerson reports whether a reference names a PagerDuty user (a person), as opposed to a
 // service, an integration or a bot.
 func (r Ref) IsPerson() bool { return r.Type == AuthorUser || r.Type == "user" }
+
+// GateState is where an approval gate is in its life: pending until a person decides, then
+// one of the final states. Only GatePending ever changes.
+type GateState string
+
+// Gate states.
+const (
+	GatePending   GateState = "pending"
+	GateApproved  GateState = "approved"
+	GateRejected  GateState = "rejected"
+	GateExpired   GateState = "expired"
+	GateCancelled GateState = "cancelled"
+)
+
+// Final reports whether s can no longer change.
+func (s GateState) Final() bool { return s != GatePending }

@@ -10,9 +10,11 @@ import (
 	"github.com/alaya-sre/alaya/incident"
 )
 
-// Requests reads approval requests; *approval.Store implements it.
+// Requests reads approval requests and the time workers agree on; *approval.Store
+// implements it.
 type Requests interface {
 	Get(ctx context.Context, incident, code string) (*approval.Request, uint64, error)
+	Now(ctx context.Context) (time.Time, error)
 }
 
 // Publisher puts an event on the queue and returns once the stream acknowledged it; the

@@ -88,7 +88,11 @@ func (h *handler) precheck(ctx context.Context, req *approval.Request, author in
 	if err != nil {
 		return err
 	}
-	return h.policy.Check(ctx, req, author, inc, req.PlanHash, h.cfg.Now())
+	now, err := h.store.Now(ctx) // the server's time, as the worker will compare it
+	if err != nil {
+		return err
+	}
+	return h.policy.Check(ctx, req, author, inc, req.PlanHash, now)
 }
 
 // refusal shows a policy refusal, or a lookup failure as "try again".

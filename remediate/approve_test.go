@@ -161,3 +161,31 @@ func TestOwnNoteIsSilentByItsRecordedID(t *testing.T) {
 		t.Fatalf("without the record the same note is refused, so the record is what silenced it: %q", b.pd.notes)
 	}
 }
+
+// A decision from the approval page reaches the worker through the queue, which is not the
+// authority: without the receiver's signature it is refused, with it the run resumes.
+func TestPageDecisionNeedsTheReceiversSignature(t *testing.T) {
+	b := newBed(t)
+	p := b.newP("w1")
+	code, _ := b.park(t, p, "PPAGESIG")
+	key := []byte("link-key-for-tests-0123456789abcdef")
+	p.Gates.PageKey = key
+	decision := func(id string) *incident.Event {
+		author := incident.Ref{ID: "PONCALL", Type: incident.AuthorUser, Summary: "Dana"}
+		return &incident.Event{ID: id, Type: incident.TypeAnnotated, Source: incident.SourceApprovalPage, Agent: author,
+			OccurredAt: time.Now().Truncate(time.Second), Incident: incident.Incident{ID: "PPAGESIG"},
+			Note: &incident.Note{ID: id, Content: "/alaya approve " + code, Author: author}}
+	}
+	forged := decision("page-forged")
+	forged.Note.Signature = approval.SignPageNote([]byte("not the key"), forged)
+	handle(t, p, forged)
+	if b.pd.find("does not carry the approval page's signature") == "" || b.runner.count("restart-it") != 0 {
+		t.Fatalf("a decision published without the page's key was taken: %q", b.pd.notes)
+	}
+	signed := decision("page-signed")
+	signed.Note.Signature = approval.SignPageNote(key, signed)
+	handle(t, p, signed)
+	if n := b.runner.count("restart-it"); n != 1 {
+		t.Fatalf("the signed page decision ran the restart %d times, want 1", n)
+	}
+}

@@ -52,6 +52,19 @@ func testRoles(t *testing.T, c *cluster) {
 		}
 	})
 
+	t.Run("a client certificate from the same CA cannot join the cluster as a route", func(t *testing.T) {
+		log := c.startImpostor(t, "alaya-worker")
+		// With a node's certificate the same server joins (checked by hand): the subject is
+		// what the nodes refuse.
+		deadline := time.Now().Add(10 * time.Second)
+		for !strings.Contains(log.String(), "Route Error 'Authorization Violation'") {
+			if time.Now().After(deadline) {
+				t.Fatalf("the impostor's routes were not refused:\n%s", log.String())
+			}
+			time.Sleep(50 * time.Millisecond) // polling the log: the refusal is announced nowhere else
+		}
+	})
+
 	rq := c.queue(t, "receiver")
 	t.Run("the receiver stores events and is ready, and reads or writes no state", func(t *testing.T) {
 		ev := &incident.Event{ID: "ev-auth-1", Type: "incident.triggered", Source: "pagerduty",

@@ -26,6 +26,10 @@ type cluster struct {
 	clients []string // client URLs, tls://127.0.0.1:PORT
 	logs    []*testenv.LogBuffer
 
+	bin    string
+	dir    string
+	routes []int // route ports of nodes 1-3
+
 	mu       sync.Mutex
 	expected map[string]bool // "alaya-ROLE Publish|Subscription SUBJECT" refusals the test provoked
 }
@@ -65,9 +69,10 @@ func scriptCerts(t *testing.T) *certs.CA {
 func startCluster(t *testing.T, ca *certs.CA) *cluster {
 	t.Helper()
 	bin := natsserver.Binary(t)
-	c := &cluster{ca: ca}
+	c := &cluster{ca: ca, bin: bin, dir: t.TempDir()}
 	ports := freePorts(t, 9) // clients 0-2, routes 3-5, monitoring 6-8
-	dir := t.TempDir()
+	c.routes = ports[3:6]
+	dir := c.dir
 	copyFile(t, "accounts.conf", filepath.Join(dir, "accounts.conf"))
 	for n := 1; n <= 3; n++ {
 		reps := []string{
@@ -101,6 +106,31 @@ func startCluster(t *testing.T, ca *certs.CA) *cluster {
 		}
 	})
 	return c
+}
+
+// startImpostor runs a fourth server from nats-1.conf that presents the client certificate
+// NAME.pem (signed by the same CA) on its routes and points them at nodes 2 and 3, and
+// returns its log.
+func (c *cluster) startImpostor(t *testing.T, name string) *testenv.LogBuffer {
+	t.Helper()
+	ports := freePorts(t, 3)
+	conf := render(t, "nats-1.conf", []string{
+		"server_name: nats-1", "server_name: nats-impostor",
+		"/etc/nats/tls/nats-1.pem", filepath.Join(c.ca.Dir, name+".pem"),
+		"/etc/nats/tls/nats-1-key.pem", filepath.Join(c.ca.Dir, name+"-key.pem"),
+		"/etc/nats/tls/", c.ca.Dir + "/",
+		"/var/lib/nats", filepath.Join(c.dir, "store-impostor"),
+		"0.0.0.0:4222", fmt.Sprintf("127.0.0.1:%d", ports[0]),
+		"0.0.0.0:6222", fmt.Sprintf("127.0.0.1:%d", ports[1]),
+		"127.0.0.1:8222", fmt.Sprintf("127.0.0.1:%d", ports[2]),
+		"nats-route://nats-2:6222", fmt.Sprintf("nats-route://127.0.0.1:%d", c.routes[1]),
+		"nats-route://nats-3:6222", fmt.Sprintf("nats-route://127.0.0.1:%d", c.routes[2]),
+	})
+	path := filepath.Join(c.dir, "nats-impostor.conf")
+	if err := os.WriteFile(path, []byte(conf), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	return start(t, c.bin, path, ports[0])
 }
 
 // render reads a shipped file and replaces each old string with its new one. Every old string

@@ -31,6 +31,8 @@ func TestTwoWorkersPostANoteOnceThroughPagerDutyFailures(t *testing.T) {
 		{"429 with ratelimit-reset", http.StatusTooManyRequests, 2 * time.Second, 3 * time.Second},
 		// 5xx are retried after 125 ms, 250 ms, 500 ms, 1 s (at least): about 1.9 s in all.
 		{"503", http.StatusServiceUnavailable, time.Second, 2 * time.Second},
+		// A connection dropped without an answer is retried like a 5xx.
+		{"no answer", 0, time.Second, 2 * time.Second},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			pd := pdstandin.New(pdstandin.WithRateLimitReset(1))

@@ -2,10 +2,12 @@ package app
 
 import (
 	"context"
+	"errors"
 	"log/slog"
 
 	"github.com/nats-io/nats.go/jetstream"
 
+	"github.com/alaya-sre/alaya/incident"
 	"github.com/alaya-sre/alaya/internal/kvkey"
 	"github.com/alaya-sre/alaya/outbox"
 )
@@ -42,4 +44,14 @@ func (p *postedNotes) Posted(ctx context.Context, noteID string) bool {
 	}
 	_, err := p.kv.Get(ctx, postedKey(noteID))
 	return err == nil
+}
+
+// IncidentNotes lets the outbox read an incident back before it posts a note again
+// (outbox.Reader), through next when next can.
+func (p *postedNotes) IncidentNotes(ctx context.Context, incidentID string) ([]incident.Note, error) {
+	r, ok := p.next.(outbox.Reader)
+	if !ok {
+		return nil, errors.New("notes cannot be read back here")
+	}
+	return r.IncidentNotes(ctx, incidentID)
 }

@@ -22,6 +22,7 @@ import (
 	"github.com/alaya-sre/alaya/config"
 	"github.com/alaya-sre/alaya/evidence"
 	"github.com/alaya-sre/alaya/executor"
+	"github.com/alaya-sre/alaya/incident"
 	"github.com/alaya-sre/alaya/inventory"
 	"github.com/alaya-sre/alaya/ledger"
 	"github.com/alaya-sre/alaya/outbox"
@@ -163,6 +164,26 @@ func (r *routedNotes) AddNote(ctx context.Context, incidentID, content string) (
 		return r.local.AddNote(ctx, incidentID, content)
 	}
 	return r.pagerDuty.AddNote(ctx, incidentID, content)
+}
+
+// The outbox reads an incident back before posting a note again only through a Reader.
+var (
+	_ outbox.Reader = (*pagerduty.Client)(nil)
+	_ outbox.Reader = (*routedNotes)(nil)
+	_ outbox.Reader = (*postedNotes)(nil)
+)
+
+// IncidentNotes reads an incident's notes back from PagerDuty for the outbox (outbox.Reader);
+// incidents kept locally have none to read back.
+func (r *routedNotes) IncidentNotes(ctx context.Context, incidentID string) ([]incident.Note, error) {
+	if strings.HasPrefix(incidentID, webhook.AlertmanagerIncidentPrefix) {
+		return nil, nil
+	}
+	reader, ok := r.pagerDuty.(outbox.Reader)
+	if !ok {
+		return nil, errors.New("notes cannot be read back from this pagerduty client")
+	}
+	return reader.IncidentNotes(ctx, incidentID)
 }
 
 // Run consumes events and serves health and metrics on ln (or worker.listen) until ctx ends.

@@ -8,9 +8,10 @@
 // A note is posted at most once: a worker claims it (compare-and-swap) for Claim, measured on
 // the NATS server's clock so that workers whose clocks disagree still agree, and its post is cut
 // off after PostTimeout, well inside the claim, whatever the PagerDuty client's retries would
-// have done. A posted note leaves a digest of its content behind, so enqueueing the same note
-// again (a redelivered event) posts nothing; enqueueing newer content for a note not yet posted
-// replaces it.
+// have done. Before trying a note again it reads the incident back (when the Poster can), so a
+// post whose answer was lost is not repeated. A posted note leaves a digest of its content
+// behind, so enqueueing the same note again (a redelivered event) posts nothing; enqueueing
+// newer content for a note not yet posted replaces it.
 package outbox
 
 import (
@@ -27,12 +28,20 @@ import (
 	"github.com/nats-io/nats.go/jetstream"
 	"github.com/prometheus/client_golang/prometheus"
 
+	"github.com/alaya-sre/alaya/incident"
 	"github.com/alaya-sre/alaya/internal/servertime"
 )
 
 // Poster posts a note on an incident and returns the note's id.
 type Poster interface {
 	AddNote(ctx context.Context, incidentID, content string) (string, error)
+}
+
+// Reader lists the notes an incident has. A Poster that is also a Reader lets the outbox
+// check, before it posts a note again, that an earlier attempt whose answer never came (a
+// connection cut after PagerDuty took the note, a worker that died mid-post) did not land.
+type Reader interface {
+	IncidentNotes(ctx context.Context, incidentID string) ([]incident.Note, error)
 }
 
 // Store is the part of a JetStream KeyValue bucket the outbox uses: create, compare-and-swap
@@ -60,7 +69,7 @@ type Metrics struct {
 // NewMetrics registers the outbox's metrics with reg.
 func NewMetrics(reg prometheus.Registerer) *Metrics {
 	m := &Metrics{notes: prometheus.NewCounterVec(prometheus.CounterOpts{
-		Name: "alaya_notes_total", Help: "Note deliveries to PagerDuty by outcome (posted, retry).",
+		Name: "alaya_notes_total", Help: "Note deliveries to PagerDuty by outcome (posted, retry, landed: found on the incident after a lost answer).",
 	}, []string{"outcome"})}
 	reg.MustRegister(m.notes)
 	return m
@@ -204,7 +213,36 @@ func (o *Outbox) Deliver(ctx context.Context, id string) error {
 	if err != nil {
 		return nil // another worker claimed it
 	}
+	if n.Attempts > 1 && o.landed(ctx, n) {
+		o.metrics.notes.WithLabelValues("landed").Inc()
+		o.markSent(context.WithoutCancel(ctx), id, n.Content)
+		o.forget(context.WithoutCancel(ctx), id, rev)
+		return nil
+	}
 	return o.post(ctx, id, n, rev)
+}
+
+// landed reports whether the incident already has the note, posted by an earlier attempt
+// whose answer never came. When it cannot tell (no Reader, the read failed), it says no:
+// a duplicate note is better than a lost one.
+func (o *Outbox) landed(ctx context.Context, n pendingNote) bool {
+	r, ok := o.notes.(Reader)
+	if !ok {
+		return false
+	}
+	rctx, cancel := context.WithTimeout(ctx, o.postTimeout())
+	defer cancel()
+	have, err := r.IncidentNotes(rctx, n.Incident)
+	if err != nil {
+		o.log.DebugContext(ctx, "outbox: cannot read the incident back; posting", "incident", n.Incident, "err", err)
+		return false
+	}
+	for _, h := range have {
+		if h.Content == n.Content {
+			return true
+		}
+	}
+	return false
 }
 
 // post posts a claimed note within the post deadline and settles the outbox accordingly.
@@ -224,11 +262,16 @@ func (o *Outbox) post(ctx context.Context, id string, n pendingNote, rev uint64)
 		return fmt.Errorf("outbox: post note for %s (attempt %d): %w", n.Incident, n.Attempts, err)
 	}
 	o.metrics.notes.WithLabelValues("posted").Inc()
-	if _, err := o.kv.Put(settle, sentKey(id), []byte(digest(n.Content))); err != nil {
-		o.log.WarnContext(ctx, "note posted but not marked sent: it may be posted again", "id", id, "err", err)
-	}
+	o.markSent(settle, id, n.Content)
 	o.forget(settle, id, rev)
 	return nil
+}
+
+// markSent records the digest of the content posted for id.
+func (o *Outbox) markSent(ctx context.Context, id, content string) {
+	if _, err := o.kv.Put(ctx, sentKey(id), []byte(digest(content))); err != nil {
+		o.log.WarnContext(ctx, "note posted but not marked sent", "id", id, "err", err)
+	}
 }
 
 // forget removes a posted note, unless newer content replaced it meanwhile.

@@ -29,7 +29,7 @@ func (p *Pipeline) execute(ctx context.Context, run *Run) error {
 	hbCtx, stopHeartbeat := context.WithCancel(ctx)
 	defer stopHeartbeat()
 	go run.Ledger.Heartbeat(hbCtx, p.Options.Heartbeat, stopHeartbeat)
-	defer run.releaseLeases(ctx)
+	defer p.releaseLeases(ctx, run)
 	p.seed(ctx, run)
 
 	for i := run.From; i < len(run.Plan.Steps); i++ {
@@ -215,6 +215,9 @@ func (p *Pipeline) runOnHost(ctx context.Context, run *Run, index int, step *run
 			res.Err, res.ExitCode = reason, -1
 			return res
 		}
+		var stop context.CancelFunc
+		ctx, stop = run.guarded(ctx, hostName)
+		defer stop()
 	}
 	if ctx.Err() != nil {
 		return nil // cut off before it started: nothing happened on the host

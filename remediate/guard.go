@@ -58,7 +58,7 @@ func (p *Pipeline) guardAction(ctx context.Context, run *Run, host string) strin
 		return fmt.Sprintf("cooldown: %s changed %s less than %s ago; next allowed after %s",
 			rb.Name, host, rb.Limits.Cooldown, until.UTC().Format("15:04:05Z"))
 	}
-	if err := run.lease(ctx, g, host); err != nil {
+	if err := p.leaseHost(ctx, run, host); err != nil {
 		if errors.Is(err, safety.ErrHostBusy) {
 			return err.Error()
 		}
@@ -96,6 +96,61 @@ func (p *Pipeline) hold(ctx context.Context, run *Run, host, key string) {
 	}
 }
 
+// leaseHost takes host's lease for the run, waiting up to Options.LeaseWait while another run
+// changes the host (said on the incident once): a busy host delays an approved change instead
+// of refusing it at once.
+func (p *Pipeline) leaseHost(ctx context.Context, run *Run, host string) error {
+	deadline := time.Now().Add(p.Options.LeaseWait)
+	waiting := false
+	for {
+		err := run.lease(ctx, p.Safety.Guard, host)
+		if !errors.Is(err, safety.ErrHostBusy) {
+			return err
+		}
+		if !time.Now().Before(deadline) {
+			return fmt.Errorf("%w; waited %s for it", err, p.Options.LeaseWait)
+		}
+		if !waiting {
+			waiting = true
+			p.Logger.InfoContext(ctx, "waiting for a busy host", "run", run.ID, "host", host, "err", err)
+			content := fmt.Sprintf("Alaya · %s: waiting up to %s for %s: %v.\nRun %s", run.Runbook.Name, p.Options.LeaseWait, host, err, run.ID)
+			if nerr := p.note(ctx, run.ID+".wait."+host, run.Event.Incident.ID, content); nerr != nil {
+				p.Logger.WarnContext(ctx, "waiting note not queued", "run", run.ID, "err", nerr)
+			}
+		}
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-time.After(min(leaseRetry, p.Options.LeaseWait)):
+		}
+	}
+}
+
+// leaseRetry is how often a busy host's lease is asked for again.
+const leaseRetry = 2 * time.Second
+
+// errLeaseLost cuts a change whose host lease another run took: it may not go on unguarded.
+var errLeaseLost = errors.New("the host's lease was lost to another run")
+
+// guarded returns ctx cancelled (cause errLeaseLost) if the run loses host's lease.
+func (r *Run) guarded(ctx context.Context, host string) (context.Context, context.CancelFunc) {
+	r.mu.Lock()
+	l := r.leases[host]
+	r.mu.Unlock()
+	if l == nil {
+		return ctx, func() {}
+	}
+	ctx, cancel := context.WithCancelCause(ctx)
+	go func() {
+		select {
+		case <-l.Lost():
+			cancel(errLeaseLost)
+		case <-ctx.Done():
+		}
+	}()
+	return ctx, func() { cancel(nil) }
+}
+
 // lease takes host's lease for the run, once; the run keeps it until releaseLeases.
 func (r *Run) lease(ctx context.Context, g *safety.Guard, host string) error {
 	r.mu.Lock()
@@ -114,14 +169,28 @@ func (r *Run) lease(ctx context.Context, g *safety.Guard, host string) error {
 	return nil
 }
 
-// releaseLeases gives back every host the run held.
-func (r *Run) releaseLeases(ctx context.Context) {
-	r.mu.Lock()
-	leases := r.leases
-	r.leases = nil
-	r.mu.Unlock()
+// releaseLeases gives back every host the run held, as soon as its steps are over.
+// An adopted run also frees the leases a dead handler of the same run left behind, so that a
+// run that ends never keeps a host from the next one for the rest of the lease TTL.
+func (p *Pipeline) releaseLeases(ctx context.Context, run *Run) {
+	run.mu.Lock()
+	leases := run.leases
+	run.leases = nil
+	run.mu.Unlock()
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), finishWrite)
+	defer cancel()
 	for _, l := range leases {
-		_ = l.Release(context.WithoutCancel(ctx))
+		if err := l.Release(ctx); err != nil {
+			p.Logger.WarnContext(ctx, "host lease not released; its TTL will free it", "run", run.ID, "err", err)
+		}
+	}
+	if p.Safety == nil || !run.Resumed || run.Plan == nil {
+		return
+	}
+	for _, host := range run.Plan.Targets {
+		if err := p.Safety.Guard.ReleaseHost(ctx, host, run.ID); err != nil {
+			p.Logger.WarnContext(ctx, "host lease not released; its TTL will free it", "run", run.ID, "host", host, "err", err)
+		}
 	}
 }
 

@@ -86,6 +86,8 @@ type Options struct {
 	// HandlerTimeout bounds the handling of one event (1 h): a run still going then is
 	// stopped, and reported so.
 	HandlerTimeout time.Duration
+	// LeaseWait is how long a change waits for a host another run is changing (2 min).
+	LeaseWait time.Duration
 	// Switches are the configured floor of the safety switches; Safety's fleet-wide switches,
 	// read before every step, can only turn more on.
 	Switches Switches
@@ -130,6 +132,9 @@ func New(d Deps) (*Pipeline, error) {
 	}
 	if d.Options.HandlerTimeout == 0 {
 		d.Options.HandlerTimeout = time.Hour
+	}
+	if d.Options.LeaseWait == 0 {
+		d.Options.LeaseWait = 2 * time.Minute
 	}
 	return &Pipeline{Deps: d, drain: make(chan struct{})}, nil
 }

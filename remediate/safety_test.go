@@ -1,6 +1,7 @@
 package remediate_test
 
 import (
+	"context"
 	"strings"
 	"testing"
 	"time"
@@ -85,5 +86,30 @@ func TestDryRunReportsInsteadOfChanging(t *testing.T) {
 	}
 	if b.pd.find("dry run, not executed") == "" {
 		t.Errorf("no note says the step was not executed: %q", b.pd.notes)
+	}
+}
+
+// A host another run is changing delays an approved change instead of refusing it (which
+// would use up the approval): the run waits, says so, and goes on once the host is free.
+func TestBusyHostIsWaitedForNotRefused(t *testing.T) {
+	b := newBed(t)
+	g := withSafety(b, safety.Limits{})
+	p := b.newP("w1")
+	code, _ := b.park(t, p, "PBUSY1")
+	other, err := g.AcquireHost(t.Context(), "here", "another-run", time.Second)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, stop := context.WithCancel(t.Context())
+	defer stop()
+	go func() {
+		for ctx.Err() == nil && b.pd.find("waiting up to") == "" {
+			time.Sleep(20 * time.Millisecond) // polls the notes the run posts
+		}
+		other.Release(context.WithoutCancel(ctx))
+	}()
+	handle(t, p, approve("PBUSY1", code, "ap-busy-1"))
+	if n := b.runner.count("restart-it"); n != 1 {
+		t.Errorf("restart ran %d times after the host was freed, want 1; notes: %q", n, b.pd.notes)
 	}
 }

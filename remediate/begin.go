@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"strings"
 	"time"
 
 	"github.com/alaya-sre/alaya/ledger"
@@ -42,8 +41,9 @@ func (p *Pipeline) begin(ctx context.Context, run *Run) error {
 
 // adopt takes over a run left by a handler that died or let go, for both ways a run is found
 // so (a redelivered trigger, a redelivered approval): the record is claimed, a step that
-// changes a system and was under way becomes unknown (and its host is held), and execute
-// seeds everything recorded, so each host resumes from its own earliest unfinished step.
+// changes a system and was under way becomes unknown, and execute seeds everything recorded
+// (holding the hosts of unknown steps), so each host resumes from its own earliest unfinished
+// step.
 func (p *Pipeline) adopt(ctx context.Context, run *Run, h *ledger.Handle) error {
 	previous := h.Record().Owner
 	unknown, err := h.Adopt(ctx)
@@ -51,10 +51,6 @@ func (p *Pipeline) adopt(ctx context.Context, run *Run, h *ledger.Handle) error 
 		return p.ledgerErr(ctx, run.ID, err)
 	}
 	run.Ledger, run.Resumed = h, true
-	for _, key := range unknown {
-		_, host, _ := strings.Cut(key, "/")
-		p.hold(ctx, run, host, key)
-	}
 	p.Logger.InfoContext(ctx, "run adopted", "run", run.ID, "previous_owner", previous, "unknown_steps", unknown)
 	return nil
 }

@@ -94,7 +94,11 @@ func (p *Pipeline) seed(ctx context.Context, run *Run) {
 			if !ok || !st.Ended() || run.result(host, step.Name) != nil {
 				continue
 			}
-			run.setResult(recorded(st, step.Name, i, host, i < run.From))
+			res := recorded(st, step.Name, i, host, i < run.From)
+			run.setResult(res)
+			if res.Unknown {
+				p.hold(ctx, run, host, ledger.StepKey(i, host)) // kept once; the note says so
+			}
 		}
 	}
 	p.restoreEarlierOutput(ctx, run)

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"time"
 
 	"github.com/alaya-sre/alaya/safety"
@@ -82,9 +83,12 @@ func (p *Pipeline) guardAction(ctx context.Context, run *Run, host string) strin
 // has the note say so. Without Safety there is nowhere to keep it; the note still says unknown.
 func (p *Pipeline) hold(ctx context.Context, run *Run, host, key string) {
 	run.mu.Lock()
-	run.held = append(run.held, host)
+	already := slices.Contains(run.held, host)
+	if !already {
+		run.held = append(run.held, host)
+	}
 	run.mu.Unlock()
-	if p.Safety == nil {
+	if p.Safety == nil || already {
 		return
 	}
 	hctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), finishWrite)

@@ -6,6 +6,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/alaya-sre/alaya/executor"
 	"github.com/alaya-sre/alaya/remediate"
 	"github.com/alaya-sre/alaya/safety"
 )
@@ -111,5 +112,47 @@ func TestBusyHostIsWaitedForNotRefused(t *testing.T) {
 	handle(t, p, approve("PBUSY1", code, "ap-busy-1"))
 	if n := b.runner.count("restart-it"); n != 1 {
 		t.Errorf("restart ran %d times after the host was freed, want 1; notes: %q", n, b.pd.notes)
+	}
+}
+
+// A change cut off in the middle leaves its host held: the next approved change on it is
+// refused with the way out, until a person clears the hold.
+func TestUnknownOutcomeHoldsTheHost(t *testing.T) {
+	b := newBed(t)
+	g := withSafety(b, safety.Limits{})
+	p := b.newP("w1")
+	code, _ := b.park(t, p, "PHOLD1")
+	ctx, cut := context.WithCancel(t.Context())
+	b.runner.hook = func(hctx context.Context, _, cmd string) (*executor.Result, error) {
+		if cmd == "restart-it" {
+			cut()
+			<-hctx.Done()
+			return nil, hctx.Err()
+		}
+		return &executor.Result{}, nil
+	}
+	_ = p.Handle(ctx, approve("PHOLD1", code, "ap-hold-1"))
+	handle(t, b.newP("w2"), approve("PHOLD1", code, "ap-hold-1")) // adopted and reported
+	if h, err := g.Held(t.Context(), "here"); err != nil || h == nil {
+		t.Fatalf("host not held after an unknown outcome: %v", err)
+	}
+	if b.pd.find("alaya holds clear here") == "" {
+		t.Errorf("the note does not say how to clear the hold: %q", b.pd.notes)
+	}
+	b.runner.hook = nil
+	b.pd.notes = nil
+	code2, _ := b.park(t, p, "PHOLD2")
+	handle(t, p, approve("PHOLD2", code2, "ap-hold-2"))
+	if n := b.runner.count("restart-it"); n != 1 {
+		t.Errorf("a held host was changed again: restart ran %d times", n)
+	}
+	if err := g.ClearHold(t.Context(), "here"); err != nil {
+		t.Fatal(err)
+	}
+	b.pd.notes = nil
+	code3, _ := b.park(t, p, "PHOLD3")
+	handle(t, p, approve("PHOLD3", code3, "ap-hold-3"))
+	if n := b.runner.count("restart-it"); n != 2 {
+		t.Errorf("after clearing the hold the restart should run: it ran %d times in all", n)
 	}
 }

@@ -31,7 +31,7 @@ func holdKey(host string) string { return holdPrefix + token(host) }
 // HoldHost puts host on hold. The first hold is kept: it names the change to check.
 func (g *Guard) HoldHost(ctx context.Context, h Hold) error {
 	data, _ := json.Marshal(h)
-	_, err := g.state.Create(ctx, holdKey(h.Host), data)
+	_, err := g.switches.Create(ctx, holdKey(h.Host), data)
 	if err != nil && !errors.Is(err, jetstream.ErrKeyExists) {
 		return fmt.Errorf("safety: hold %s: %w", h.Host, err)
 	}
@@ -44,7 +44,7 @@ func (g *Guard) Held(ctx context.Context, host string) (*Hold, error) {
 }
 
 func (g *Guard) holdAt(ctx context.Context, key string) (*Hold, error) {
-	e, err := g.state.Get(ctx, key)
+	e, err := g.switches.Get(ctx, key)
 	if errors.Is(err, jetstream.ErrKeyNotFound) {
 		return nil, nil
 	} else if err != nil {
@@ -59,7 +59,7 @@ func (g *Guard) holdAt(ctx context.Context, key string) (*Hold, error) {
 
 // Holds lists every held host.
 func (g *Guard) Holds(ctx context.Context) ([]Hold, error) {
-	keys, err := g.state.ListKeysFiltered(ctx, holdPrefix+">")
+	keys, err := g.switches.ListKeysFiltered(ctx, holdPrefix+">")
 	if errors.Is(err, jetstream.ErrNoKeysFound) {
 		return nil, nil
 	} else if err != nil {
@@ -80,7 +80,7 @@ func (g *Guard) Holds(ctx context.Context) ([]Hold, error) {
 
 // ClearHold releases a held host: a person checked it.
 func (g *Guard) ClearHold(ctx context.Context, host string) error {
-	if err := g.state.Purge(ctx, holdKey(host)); err != nil {
+	if err := g.switches.Purge(ctx, holdKey(host)); err != nil {
 		return fmt.Errorf("safety: clear hold %s: %w", host, err)
 	}
 	return nil

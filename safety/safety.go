@@ -28,7 +28,7 @@ var ErrHostBusy = errors.New("another run is changing this host")
 type Guard struct {
 	leases   jetstream.KeyValue // short-lived keys: host leases (the bucket's TTL reaps dead holders)
 	state    jetstream.KeyValue // long-lived keys: cooldowns, window counters
-	switches jetstream.KeyValue // keys that never expire: the fleet switches
+	switches jetstream.KeyValue // keys that never expire: the fleet switches, holds on hosts
 	// clock is the NATS server's time: cooldowns and windows written by one worker are read
 	// by others, whose own clocks may be minutes off.
 	clock clock

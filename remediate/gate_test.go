@@ -161,6 +161,7 @@ type bed struct {
 	switches jetstream.KeyValue
 	approv   *approval.Store
 	newP     func(owner string) *remediate.Pipeline
+	store    *faultyStore // the evidence: a real filesystem store that can be made to fail
 	// stale is the ledger's stale time (a minute); opts are the pipelines' options.
 	stale time.Duration
 	opts  remediate.Options
@@ -215,13 +216,14 @@ func newBedInv(t *testing.T, runbook, invYAML string, clock func() time.Time) *b
 	if err != nil {
 		t.Fatal(err)
 	}
-	b := &bed{pd: &fakePD{}, runner: &fakeRunner{}, runs: runs, leases: leases, switches: switches, approv: approval.NewStore(akv, clock)}
+	b := &bed{pd: &fakePD{}, runner: &fakeRunner{}, runs: runs, leases: leases, switches: switches, approv: approval.NewStore(akv, clock),
+		store: &faultyStore{Store: store}}
 	b.newP = func(owner string) *remediate.Pipeline {
 		m := remediate.NewMetrics(prometheus.NewRegistry())
 		log := slog.New(slog.DiscardHandler)
 		p, err := remediate.New(remediate.Deps{
 			Logger: log, Metrics: m, Catalog: func() *runbooks.Catalog { return cat }, Inventory: inv,
-			Incidents: b.pd, Runner: b.runner, Store: store, Ledger: ledger.New(runs, owner, cmp.Or(b.stale, time.Minute)),
+			Incidents: b.pd, Runner: b.runner, Store: b.store, Ledger: ledger.New(runs, owner, cmp.Or(b.stale, time.Minute)),
 			Outbox: outbox.New(runs, b.pd, log, outbox.NewMetrics(prometheus.NewRegistry())), Redactor: evidence.NewRedactor(nil),
 			Gates: &remediate.Gates{Store: b.approv, Policy: &approval.Policy{OnCall: b.pd, Self: isBot},
 				Incidents: b.pd, Notes: b.pd},

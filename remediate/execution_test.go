@@ -329,3 +329,40 @@ func TestCutOffChangeIsUnknown(t *testing.T) {
 		t.Errorf("the cut-off restart must be reported unknown and not run again: %q", b.pd.notes)
 	}
 }
+
+// A panic while a step runs on one host is that step's failure, with the stack in the log: the
+// process does not crash and the run ends with its note.
+func TestPanicInAHostStepIsAFailedStep(t *testing.T) {
+	b := newBedWith(t, diagRunbook)
+	b.runner.hook = func(_ context.Context, _, cmd string) (*executor.Result, error) {
+		if cmd == "uptime" {
+			panic("bug in a step")
+		}
+		return &executor.Result{Stdout: []byte("ok\n")}, nil
+	}
+	handle(t, b.newP("w1"), triggered("PPANIC1"))
+	final := b.pd.last()
+	if !strings.Contains(final, "0/1 hosts ok") || !strings.Contains(final, "internal error") {
+		t.Fatalf("the panic must be the step's failure on the note: %q", final)
+	}
+}
+
+// A handler that runs past its deadline is stopped and the run ends with a note that says so.
+func TestHandlerDeadlineEndsTheRunWithANote(t *testing.T) {
+	b := newBedWith(t, diagRunbook)
+	b.opts.HandlerTimeout = 300 * time.Millisecond
+	b.runner.hook = func(ctx context.Context, _, cmd string) (*executor.Result, error) {
+		if cmd == "uptime" {
+			<-ctx.Done() // hangs until the deadline
+			return nil, ctx.Err()
+		}
+		return &executor.Result{Stdout: []byte("ok\n")}, nil
+	}
+	handle(t, b.newP("w1"), triggered("PDEAD1"))
+	if b.pd.find("handler deadline") == "" {
+		t.Fatalf("no note says the handler deadline stopped the run: %q", b.pd.notes)
+	}
+	if n := b.runner.count("df -h"); n != 0 {
+		t.Errorf("a step started after the deadline")
+	}
+}

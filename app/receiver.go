@@ -6,6 +6,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"os"
 
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
@@ -13,6 +14,7 @@ import (
 	"github.com/alaya-sre/alaya/config"
 	"github.com/alaya-sre/alaya/pagerduty"
 	"github.com/alaya-sre/alaya/queue"
+	"github.com/alaya-sre/alaya/sources"
 )
 
 // Receiver is the HTTP process: it verifies webhooks and puts them on JetStream, serves the
@@ -27,6 +29,8 @@ type Receiver struct {
 	page  http.Handler // the approval page, on its own listener; nil without page_listen or a link key
 
 	adminLn net.Listener // set by ServeAdminOn; nil: receiver.admin_listen
+	// sources are the declared sources (receiver.sources_dir), each served on its own path.
+	sources *sources.Set
 }
 
 // NewReceiver connects to NATS, ensures the stream exists and prepares the routes.
@@ -50,6 +54,10 @@ func NewReceiver(ctx context.Context, cfg *config.Config, log *slog.Logger) (*Re
 			q.Close()
 			return nil, fmt.Errorf("receiver: pagerduty: %w", err)
 		}
+	}
+	if err := r.loadSources(os.Getenv); err != nil {
+		q.Close()
+		return nil, err
 	}
 	if err := r.approvalPage(ctx); err != nil {
 		q.Close()

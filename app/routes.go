@@ -34,6 +34,7 @@ func (r *Receiver) routes() http.Handler {
 			Limiter:        limiter,
 		}))
 	}
+	r.sourceRoutes(mux, limiter)
 	if r.evid != nil {
 		mux.Handle("GET /evidence/", r.evid)
 	}

@@ -9,7 +9,6 @@ import (
 	"net/http"
 	"os"
 	"os/signal"
-	"strings"
 	"sync"
 	"syscall"
 	"time"
@@ -153,14 +152,14 @@ func pagerDuty(cfg *config.Config, log *slog.Logger) (remediate.Incidents, outbo
 }
 
 // routedNotes sends notes for incidents that exist in PagerDuty to PagerDuty, and keeps the
-// others (Alertmanager groups, whose ids Alaya made up) locally: posting them to PagerDuty
-// would fail with 404 forever.
+// others (Alertmanager groups and declared sources, whose ids Alaya made up) locally: posting
+// them to PagerDuty would fail with 404 forever.
 type routedNotes struct {
 	pagerDuty, local outbox.Poster
 }
 
 func (r *routedNotes) AddNote(ctx context.Context, incidentID, content string) (string, error) {
-	if strings.HasPrefix(incidentID, webhook.AlertmanagerIncidentPrefix) {
+	if !inPagerDuty(incidentID) {
 		return r.local.AddNote(ctx, incidentID, content)
 	}
 	return r.pagerDuty.AddNote(ctx, incidentID, content)

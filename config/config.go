@@ -89,6 +89,10 @@ type Receiver struct {
 	// MaxInflight bounds the webhooks being read or handled at once; beyond it the receiver
 	// answers 503 with Retry-After before reading the body.
 	MaxInflight int `yaml:"max_inflight"`
+
+	// SourcesDir holds one YAML file per declared source (docs/SOURCES.md), each served at
+	// /v1/webhooks/in/NAME. Empty: no declared sources.
+	SourcesDir string `yaml:"sources_dir"`
 }
 
 // Page is how the approval page learns who is deciding: from a proxy that proves itself. Set
@@ -230,6 +234,7 @@ func (c *Config) resolvePaths() {
 		&c.Receiver.Page.JWT.JWKSFile, &c.Receiver.Page.JWT.PublicKeysFile, &c.Receiver.Page.MTLS.CertFile,
 		&c.Receiver.Page.MTLS.KeyFile, &c.Receiver.Page.MTLS.ClientCAFile,
 		&c.Worker.Runbooks, &c.Worker.Inventory, &c.PagerDuty.TokenFile, &c.Evidence.Dir,
+		&c.Receiver.SourcesDir,
 	} {
 		if *p != "" && !filepath.IsAbs(*p) {
 			*p = filepath.Join(dir, *p)

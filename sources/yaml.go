@@ -1,0 +1,50 @@
+package sources
+
+// The YAML shapes of a source file, kept apart from the checked Source the rest of Alaya sees.
+
+type fileYAML struct {
+	Name        string      `yaml:"name"`
+	Description string      `yaml:"description"`
+	Auth        authYAML    `yaml:"auth"`
+	Mapping     mappingYAML `yaml:"mapping"`
+}
+
+// authYAML holds exactly one way to authenticate.
+type authYAML struct {
+	HMAC      *hmacYAML   `yaml:"hmac"`
+	Bearer    *secretYAML `yaml:"bearer"`
+	PathToken *secretYAML `yaml:"path_token"`
+}
+
+// secretYAML says where the secrets are: an environment variable or a file, holding one
+// secret a line (several during a rotation; in a variable, commas separate them too).
+type secretYAML struct {
+	SecretEnv  string `yaml:"secret_env"`
+	SecretFile string `yaml:"secret_file"`
+}
+
+type hmacYAML struct {
+	Header     string `yaml:"header"`   // the header carrying the signature
+	Hash       string `yaml:"hash"`     // sha256 (default), sha1, sha512
+	Encoding   string `yaml:"encoding"` // hex (default), base64
+	Prefix     string `yaml:"prefix"`   // before the signature, e.g. "sha256="
+	SecretEnv  string `yaml:"secret_env"`
+	SecretFile string `yaml:"secret_file"`
+}
+
+// mappingYAML holds one expr expression per field of the incident, each over `body`.
+type mappingYAML struct {
+	ID         string `yaml:"id"`
+	DedupKey   string `yaml:"dedup_key"`
+	Title      string `yaml:"title"`
+	Status     string `yaml:"status"`
+	Ignore     string `yaml:"ignore"`
+	Service    string `yaml:"service"`
+	Severity   string `yaml:"severity"`
+	Urgency    string `yaml:"urgency"`
+	Host       string `yaml:"host"`
+	URL        string `yaml:"url"`
+	OccurredAt string `yaml:"occurred_at"`
+	Labels     string `yaml:"labels"`
+	Details    string `yaml:"details"`
+}

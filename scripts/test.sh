@@ -13,8 +13,8 @@ export PATH="$(go env GOPATH)/bin:$PATH"
 echo "== go vet"
 go vet ./...
 
-echo "== example runbooks"
-go run ./cmd/alaya lint --inventory examples/inventory.yaml examples/runbooks
+echo "== example runbooks and sources"
+go run ./cmd/alaya lint --inventory examples/inventory.yaml --sources examples/sources examples/runbooks
 go run ./cmd/alaya test --inventory examples/inventory.yaml examples/runbooks
 
 echo "== go test (race detector on: the worker, queue and executor are concurrent by design)"

@@ -24,18 +24,19 @@ func runLint(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	fs.SetOutput(stderr)
 	invFile := fs.String("inventory", "", "inventory file: also check it, and check targets against it")
 	cfgFile := fs.String("config", "", "Alaya config with PagerDuty access: also check that every approver a gate names is one PagerDuty user or team")
+	srcDir := fs.String("sources", "", "directory of source files: also check them (their mappings and where their secrets are)")
 	fs.Usage = func() {
-		fmt.Fprintln(stderr, "usage: alaya lint [--inventory FILE] [--config FILE] DIR...\n\nPrints file:line:col: message for every problem; exit status 1 if there is any.")
+		fmt.Fprintln(stderr, "usage: alaya lint [--inventory FILE] [--config FILE] [--sources SDIR] DIR...\n\nPrints file:line:col: message for every problem; exit status 1 if there is any.")
 		fs.PrintDefaults()
 	}
 	if err := fs.Parse(args); err != nil {
 		return 2
 	}
-	if fs.NArg() == 0 {
+	if fs.NArg() == 0 && *srcDir == "" {
 		fs.Usage()
 		return 2
 	}
-	problems := 0
+	problems, nsources := lintSources(stdout, *srcDir)
 	var inv *inventory.Inventory
 	if *invFile != "" {
 		var err error
@@ -59,8 +60,25 @@ func runLint(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stderr, "%d problem%s\n", problems, plural(problems))
 		return 1
 	}
-	fmt.Fprintf(stdout, "%d runbook%s OK\n", total, plural(total))
+	if fs.NArg() > 0 {
+		fmt.Fprintf(stdout, "%d runbook%s OK\n", total, plural(total))
+	}
+	if *srcDir != "" {
+		fmt.Fprintf(stdout, "%d source%s OK\n", nsources, plural(nsources))
+	}
 	return 0
+}
+
+// lintSources checks the source files in dir ("" : none) and counts problems and sources.
+func lintSources(stdout io.Writer, dir string) (problems, n int) {
+	if dir == "" {
+		return 0, 0
+	}
+	set, err := loadSources(dir)
+	if err != nil {
+		problems = printProblems(stdout, err)
+	}
+	return problems, len(set.Sources())
 }
 
 // printProblems prints one problem a line and counts them.

@@ -45,11 +45,15 @@ func runPlan(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	fs.SetOutput(stderr)
 	dir := fs.String("runbooks", "", "directory of runbook files (required)")
 	invFile := fs.String("inventory", "", "inventory file (required)")
-	eventFile := fs.String("event", "", "PagerDuty V3 webhook body (required)")
+	eventFile := fs.String("event", "", "PagerDuty V3 webhook body, or with --source that source's body (required)")
+	source := fs.String("source", "", "decode --event with this declared source instead of as PagerDuty's")
+	srcDir := fs.String("sources", "", "directory of source files (default: sources next to --runbooks)")
 	alertsFile := fs.String("alerts", "", "the incident's alerts: a JSON list of {id, summary, severity, details}")
 	asJSON := fs.Bool("json", false, "print JSON instead of text")
 	fs.Usage = func() {
-		fmt.Fprintln(stderr, "usage: alaya plan --runbooks DIR --inventory FILE --event FILE [--alerts FILE] [--json]\n\nTouches nothing: shows the decisions and the rendered plans.")
+		fmt.Fprintln(stderr, "usage: alaya plan --runbooks DIR --inventory FILE --event FILE [--alerts FILE] [--json]\n"+
+			"       alaya plan --runbooks DIR --inventory FILE --source NAME [--sources DIR] --event BODY\n\n"+
+			"Touches nothing: shows the incident a source's body becomes, the decisions and the rendered plans.")
 		fs.PrintDefaults()
 	}
 	if err := fs.Parse(args); err != nil {
@@ -64,7 +68,10 @@ func runPlan(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintln(stderr, err)
 		return 1
 	}
-	ev, err := loadEvent(*eventFile, *alertsFile)
+	if *source != "" && !*asJSON {
+		return planSource(stdout, stderr, *source, or(*srcDir, defaultSourcesDir(*dir)), *eventFile, catalog, inv)
+	}
+	ev, err := loadPlanEvent(*source, or(*srcDir, defaultSourcesDir(*dir)), *eventFile, *alertsFile)
 	if err != nil {
 		fmt.Fprintln(stderr, "alaya plan:", err)
 		return 1
@@ -90,6 +97,43 @@ func loadAll(dir, invFile string) (*inventory.Inventory, *runbooks.Catalog, erro
 		return nil, nil, err
 	}
 	return inv, catalog, nil
+}
+
+// planSource prints what a source's body becomes and what would run for it.
+func planSource(stdout, stderr io.Writer, name, srcDir, bodyFile string, c *runbooks.Catalog, inv *inventory.Inventory) int {
+	set, err := loadSources(srcDir)
+	if err != nil {
+		fmt.Fprintln(stderr, err)
+		return 1
+	}
+	if err := writeSourcePlan(stdout, set, name, bodyFile, c, inv, runbooks.TextOptions{}); err != nil {
+		fmt.Fprintln(stderr, "alaya plan:", err)
+		return 1
+	}
+	return 0
+}
+
+// loadPlanEvent is loadEvent, or with a source name that source's decoding of the body.
+func loadPlanEvent(source, srcDir, eventFile, alertsFile string) (*incident.Event, error) {
+	if source == "" {
+		return loadEvent(eventFile, alertsFile)
+	}
+	set, err := loadSources(srcDir)
+	if err != nil {
+		return nil, err
+	}
+	ev, ignored, err := decodeSourceBody(set, source, eventFile)
+	if ignored {
+		return nil, fmt.Errorf("%s: the source %s ignores this body: nothing would run", eventFile, source)
+	}
+	return ev, err
+}
+
+func or(s, def string) string {
+	if s == "" {
+		return def
+	}
+	return s
 }
 
 // loadEvent reads a recorded webhook body, decoded exactly as the receiver decodes it, and

@@ -32,8 +32,11 @@ func runTest(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	fs.SetOutput(stderr)
 	update := fs.Bool("update", false, "rewrite the golden files with the current plans")
 	invFile := fs.String("inventory", "", "inventory file (default: inventory.yaml next to DIR)")
+	srcDir := fs.String("sources", "", "source files and their cases (default: sources next to DIR, if it exists)")
 	fs.Usage = func() {
-		fmt.Fprintln(stderr, "usage: alaya test [-update] [--inventory FILE] DIR\n\nCases live in DIR/cases/NAME/ with event.json, optional alerts.json, and plan.golden.")
+		fmt.Fprintln(stderr, "usage: alaya test [-update] [--inventory FILE] [--sources SDIR] DIR\n\n"+
+			"Cases live in DIR/cases/NAME/ with event.json, optional alerts.json, and plan.golden;\n"+
+			"source cases in SDIR/SOURCE/NAME/ with body.json and plan.golden.")
 		fs.PrintDefaults()
 	}
 	if err := fs.Parse(args); err != nil {
@@ -53,28 +56,78 @@ func runTest(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		return 1
 	}
 	cases, err := filepath.Glob(filepath.Join(dir, "cases", "*", caseEvent))
-	if err != nil || len(cases) == 0 {
+	if err != nil {
+		fmt.Fprintln(stderr, "alaya test:", err)
+		return 1
+	}
+	var runs []testCase
+	for _, ev := range cases {
+		caseDir := filepath.Dir(ev)
+		runs = append(runs, testCase{filepath.Base(caseDir), caseDir, func() ([]byte, error) { return renderCase(caseDir, catalog, inv) }})
+	}
+	srcRuns, err := sourceTestCases(*srcDir, dir, catalog, inv)
+	if err != nil {
+		fmt.Fprintln(stderr, err)
+		return 1
+	}
+	runs = append(runs, srcRuns...)
+	if len(runs) == 0 {
 		fmt.Fprintf(stderr, "alaya test: no cases in %s\n", filepath.Join(dir, "cases"))
 		return 1
 	}
 	failed := 0
-	for _, ev := range cases {
-		if !runCase(stdout, filepath.Dir(ev), catalog, inv, *update) {
+	for _, tc := range runs {
+		if !runCase(stdout, tc, *update) {
 			failed++
 		}
 	}
 	if failed > 0 {
-		fmt.Fprintf(stdout, "FAIL %d of %d cases\n", failed, len(cases))
+		fmt.Fprintf(stdout, "FAIL %d of %d cases\n", failed, len(runs))
 		return 1
 	}
-	fmt.Fprintf(stdout, "ok   %d cases\n", len(cases))
+	fmt.Fprintf(stdout, "ok   %d cases\n", len(runs))
 	return 0
 }
 
+// testCase is one golden comparison: a recorded incident (or source body) and how to render it.
+type testCase struct {
+	name, dir string
+	render    func() ([]byte, error)
+}
+
+// sourceTestCases finds the source cases: in srcDir, or in the sources directory beside the
+// runbooks when there is one.
+func sourceTestCases(srcDir, runbooksDir string, c *runbooks.Catalog, inv *inventory.Inventory) ([]testCase, error) {
+	if srcDir == "" {
+		if st, err := os.Stat(defaultSourcesDir(runbooksDir)); err != nil || !st.IsDir() {
+			return nil, nil
+		}
+		srcDir = defaultSourcesDir(runbooksDir)
+	}
+	set, err := loadSources(srcDir)
+	if err != nil {
+		return nil, err
+	}
+	var out []testCase
+	for _, sc := range sourceCases(set, srcDir) {
+		name, caseDir := sc[0], sc[1]
+		out = append(out, testCase{name + "/" + filepath.Base(caseDir), caseDir, func() ([]byte, error) {
+			var buf bytes.Buffer
+			// As for incidents, a plan that cannot be made is part of the output.
+			err := writeSourcePlan(&buf, set, name, filepath.Join(caseDir, caseBody), c, inv, runbooks.TextOptions{Stable: true})
+			if err != nil && buf.Len() == 0 {
+				return nil, err
+			}
+			return buf.Bytes(), nil
+		}})
+	}
+	return out, nil
+}
+
 // runCase renders one case and compares (or, with update, rewrites) its golden.
-func runCase(w io.Writer, dir string, c *runbooks.Catalog, inv *inventory.Inventory, update bool) bool {
-	name := filepath.Base(dir)
-	got, err := renderCase(dir, c, inv)
+func runCase(w io.Writer, tc testCase, update bool) bool {
+	name, dir := tc.name, tc.dir
+	got, err := tc.render()
 	if err != nil {
 		fmt.Fprintf(w, "FAIL %s: %v\n", name, err)
 		return false

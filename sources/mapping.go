@@ -3,6 +3,7 @@ package sources
 import (
 	"fmt"
 	"reflect"
+	"regexp"
 	"strings"
 
 	"github.com/expr-lang/expr"
@@ -69,12 +70,36 @@ func compileMapping(doc *yamlfile.Doc, lines []string, m *mappingYAML) (*mapping
 		}
 		prog, err := runbooks.CompileAt(doc, lines, path, src, Env{}, opts...)
 		if err != nil {
-			errs = append(errs, err.(*yamlfile.Error))
+			ye := err.(*yamlfile.Error)
+			ye.Msg = friendlyKind(ye.Msg)
+			errs = append(errs, ye)
 			continue
 		}
 		out.progs[f.key] = prog
 	}
 	return out, errs
+}
+
+var expectRe = regexp.MustCompile(`^expected (string|map), but got (.+)$`)
+
+// friendlyKind words expr's "expected string, but got int" the way runbooks word a rule that
+// is not a condition.
+func friendlyKind(msg string) string {
+	sm := expectRe.FindStringSubmatch(msg)
+	if sm == nil {
+		return msg
+	}
+	want := map[string]string{"string": "a string", "map": `a map such as {"key": value}`}[sm[1]]
+	got := sm[2]
+	switch {
+	case strings.HasPrefix(got, "int"), strings.HasPrefix(got, "float"):
+		got = "number"
+	case strings.HasPrefix(got, "[]"):
+		got = "list"
+	case strings.HasPrefix(got, "map["):
+		got = "map"
+	}
+	return fmt.Sprintf("expected %s, but the expression gives a %s", want, got)
 }
 
 // hint says what a missing required field is for.

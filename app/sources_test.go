@@ -23,6 +23,7 @@ import (
 	"github.com/alaya-sre/alaya/app"
 	"github.com/alaya-sre/alaya/config"
 	"github.com/alaya-sre/alaya/internal/testenv/natsserver"
+	"github.com/alaya-sre/alaya/queue"
 )
 
 // Secrets of the test sources; a test asserts none reaches the log.
@@ -90,17 +91,24 @@ func newSourceEnv(t *testing.T) *sourceEnv {
 		t.Fatal(err)
 	}
 	ctx, cancel := context.WithCancel(context.Background())
+	// A worker declares the stream; the receiver only binds to it.
+	q, err := queue.Connect(ctx, queue.Config{URLs: []string{e.nats.URL()}}, nil, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	q.Close()
 	log := slog.New(slog.NewJSONHandler(e.logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
 	r, err := app.NewReceiver(ctx, cfg, log)
 	if err != nil {
 		t.Fatal(err)
 	}
-	l := listen(t)
+	l, al := listen(t), listen(t)
+	r.ServeAdminOn(al)
 	e.url = "http://" + l.Addr().String()
 	done := make(chan struct{})
 	go func() { _ = r.Run(ctx, l); close(done) }()
 	t.Cleanup(func() { cancel(); <-done })
-	waitHTTP(t, e.url+"/readyz", http.StatusOK)
+	waitHTTP(t, "http://"+al.Addr().String()+"/readyz", http.StatusOK)
 	return e
 }
 

@@ -4,10 +4,11 @@
 // JetStream, and answer in a way that makes the sender do the right thing otherwise. PagerDuty
 // retries 5xx and timeouts but never 4xx, and disables a subscription after repeated failures,
 // so every outcome is chosen deliberately: a request that can never succeed (bad signature,
-// malformed body, too large) gets a 4xx with a short JSON reason; a request that failed only
-// because the queue was unavailable gets 503 and Retry-After within PublishTimeout (PagerDuty
-// gives up on a delivery after 5 s). Signatures are checked over the raw bytes before anything
-// is parsed. Which source-specific pieces verify and decode is injected, so this package knows
+// malformed body, too large, a signed event outside the replay window) gets a 4xx with a short
+// JSON reason; a request that failed only because the queue was unavailable, or because too
+// many bodies were in flight, gets 503 and Retry-After within PublishTimeout (PagerDuty gives
+// up on a delivery after 5 s). Signatures are checked over the raw bytes before anything is
+// parsed, and no buffer is sized by what a client declares. Which source-specific pieces verify and decode is injected, so this package knows
 // HTTP and the queue, and the source packages know their formats.
 package webhook
 

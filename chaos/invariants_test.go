@@ -1,0 +1,158 @@
+package chaos_test
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"regexp"
+	"strings"
+	"time"
+
+	"github.com/nats-io/nats.go"
+	"github.com/nats-io/nats.go/jetstream"
+
+	"github.com/alaya-sre/alaya/internal/pdstandin"
+	"github.com/alaya-sre/alaya/internal/testenv/fleet"
+)
+
+// tally is what one scenario did, for the table in docs/RELIABILITY.md.
+type tally struct {
+	runs, lost, duplicatedActions, unreportedUnknowns, duplicateNotes, outOfOrder int
+}
+
+func (t tally) String() string {
+	return fmt.Sprintf("runs %d, lost %d, duplicated actions %d, unreported unknowns %d, duplicate notes %d, out of order %d",
+		t.runs, t.lost, t.duplicatedActions, t.unreportedUnknowns, t.duplicateNotes, t.outOfOrder)
+}
+
+var unknownRe = regexp.MustCompile(`(?i)unknown`)
+
+// check waits until every incident has Alaya's final note (or ctx ends) and then verifies,
+// on the hosts and on the incidents:
+//   - every incident triggered (each delivery answered 202) got exactly one run, which ended
+//     with a final note;
+//   - no system-changing step ran twice on a host;
+//   - restart never started on a host whose drain had not ended there;
+//   - a change that started and never ended (its session was cut) is reported unknown;
+//   - a host reported ok had both changes start and end;
+//   - no note was posted twice.
+func (w *world) check(ctx context.Context) tally {
+	w.t.Helper()
+	var t tally
+	finals := map[string]pdstandin.Note{}
+	for _, id := range w.incidents {
+		t.runs++
+		fin, err := w.waitNote(ctx, id, isFinal)
+		if err != nil {
+			t.lost++
+			w.t.Errorf("%s: no final note: %v\nnotes:\n%s", id, err, dump(w.f.PD.Notes(id)))
+			continue
+		}
+		finals[id] = fin
+	}
+	marks := w.marks() // every run has ended: no step is still writing
+	for id, fin := range finals {
+		w.checkIncident(id, fin, marks, &t)
+	}
+	return t
+}
+
+func (w *world) checkIncident(id string, fin pdstandin.Note, marks []mark, t *tally) {
+	notes := w.f.PD.Notes(id)
+	seen, finals := map[string]bool{}, 0
+	for _, n := range notes {
+		if n.User.ID != "PBOT001" {
+			continue
+		}
+		if seen[n.Content] {
+			t.duplicateNotes++
+			w.t.Errorf("%s: note posted twice:\n%s", id, n.Content)
+		}
+		seen[n.Content] = true
+		if isFinal(n) {
+			finals++
+		}
+	}
+	if finals > 1 {
+		w.t.Errorf("%s: %d final notes: more than one run, or a result told twice\n%s", id, finals, dump(notes))
+	}
+	starts, ends := map[string]int{}, map[string]int{}
+	order := []string{}
+	for _, m := range marks {
+		if m.incident != id {
+			continue
+		}
+		if m.phase == "start" {
+			starts[m.step]++
+			order = append(order, m.step)
+		} else {
+			ends[m.step]++
+		}
+	}
+	for step, n := range starts {
+		if n > 1 {
+			t.duplicatedActions++
+			w.t.Errorf("%s: %s ran %d times on the host", id, step, n)
+		}
+		if ends[step] == 0 && !unknownRe.MatchString(fin.Content) {
+			t.unreportedUnknowns++
+			w.t.Errorf("%s: %s was cut on the host but the final note does not say unknown:\n%s", id, step, fin.Content)
+		}
+	}
+	if starts["restart"] > 0 && ends["drain"] == 0 {
+		t.outOfOrder++
+		w.t.Errorf("%s: restart started on a host whose drain never ended (order %v)", id, order)
+	}
+	if strings.Contains(fin.Content, "1/1 hosts ok") && (ends["drain"] != 1 || ends["restart"] != 1) {
+		t.unreportedUnknowns++
+		w.t.Errorf("%s: reported ok, but the host saw drain end %d and restart end %d times:\n%s", id, ends["drain"], ends["restart"], fin.Content)
+	}
+}
+
+func dump(notes []pdstandin.Note) string {
+	var sb strings.Builder
+	for _, n := range notes {
+		fmt.Fprintf(&sb, "--- %s (%s)\n%s\n", n.User.Summary, n.CreatedAt.Format(time.TimeOnly), n.Content)
+	}
+	return sb.String()
+}
+
+// fleetState is the configuration of the stream, its consumers and every bucket, and the
+// content of the fleet switches: what no scenario and no operator command may change.
+func fleetState(ctx context.Context, f *fleet.Fleet) (string, error) {
+	nc, err := nats.Connect(strings.Join(f.NATS.URLs(), ","), nats.MaxReconnects(-1))
+	if err != nil {
+		return "", err
+	}
+	defer nc.Close()
+	js, err := jetstream.New(nc)
+	if err != nil {
+		return "", err
+	}
+	state := map[string]any{}
+	for name := range js.StreamNames(ctx).Name() {
+		s, err := js.Stream(ctx, name)
+		if err != nil {
+			return "", err
+		}
+		state["stream "+name] = s.CachedInfo().Config
+		for c := range s.ListConsumers(ctx).Info() {
+			state["consumer "+name+"/"+c.Name] = c.Config
+		}
+	}
+	for name := range js.KeyValueStoreNames(ctx).Name() {
+		kv, err := js.KeyValue(ctx, name)
+		if err != nil {
+			return "", err
+		}
+		if keys, err := kv.ListKeysFiltered(ctx, "switch.>", "switches.>"); err == nil {
+			for k := range keys.Keys() {
+				if e, err := kv.Get(ctx, k); err == nil {
+					state["switch "+name+"/"+k] = string(e.Value())
+				}
+			}
+		}
+	}
+	b, err := json.MarshalIndent(state, "", "  ")
+	return string(b), err
+}

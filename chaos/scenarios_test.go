@@ -1,0 +1,189 @@
+package chaos_test
+
+import (
+	"context"
+	"math/rand/v2"
+	"net/http"
+	"testing"
+	"time"
+
+	"github.com/alaya-sre/alaya/internal/testenv/fleet"
+)
+
+// roundTimeout bounds one round: a dead worker's run must be taken over and reported well
+// within it.
+const roundTimeout = 4 * time.Minute
+
+var hosts = []string{"target-1", "target-2", "target-3"}
+
+// round triggers one incident per host, approves each as soon as its gate is posted, calls
+// fault (if any) once every approval is in, and checks the invariants when all runs ended.
+func (w *world) round(t *testing.T, fault func()) tally {
+	ctx, cancel := context.WithTimeout(context.Background(), roundTimeout)
+	defer cancel()
+	before, err := fleetState(ctx, w.f)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ids := make([]string, len(hosts))
+	for i, h := range hosts {
+		ids[i] = w.trigger(h)
+	}
+	errs := make(chan error, len(ids))
+	for _, id := range ids {
+		go func() { errs <- w.approve(ctx, id) }()
+	}
+	for range ids {
+		if err := <-errs; err != nil {
+			t.Fatal(err)
+		}
+	}
+	if fault != nil {
+		fault()
+	}
+	tl := w.check(ctx)
+	after, err := fleetState(ctx, w.f)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if after != before {
+		t.Errorf("the fleet's stream, consumers, buckets or switches changed:\nbefore %s\nafter %s", before, after)
+	}
+	return tl
+}
+
+// resetMarks starts each round on clean hosts, so a round is judged by its own incidents.
+func (w *world) reset() { w.incidents = nil }
+
+// TestKillWorker: kill -9 a random worker at a random moment while approved changes run,
+// then start it again, as a supervisor would.
+func TestKillWorker(t *testing.T) {
+	w := newWorld(t, 2, 2*time.Second, nil)
+	var sum tally
+	for range count(2, 50) {
+		w.reset()
+		sum = add(sum, w.round(t, func() {
+			time.Sleep(rand.N(4500 * time.Millisecond))
+			d := w.f.Workers[rand.N(len(w.f.Workers))]
+			d.Kill()
+			d.Start()
+		}))
+	}
+	t.Logf("kill -9 a worker: %v", sum)
+}
+
+// TestStopWorkerShortGrace: SIGTERM the only worker while a change runs that outlasts its
+// shutdown grace; the change cut off by the grace must be reported unknown, and nothing may
+// start after it.
+func TestStopWorkerShortGrace(t *testing.T) {
+	w := newWorld(t, 1, 4*time.Second, map[string]string{"ALAYA_WORKER_SHUTDOWN_GRACE": "1s"})
+	var sum tally
+	for range count(1, 20) {
+		w.reset()
+		sum = add(sum, w.round(t, func() {
+			w.waitMark(t, "drain", "start")
+			d := w.f.Workers[0]
+			d.Stop()
+			d.Start()
+		}))
+	}
+	t.Logf("SIGTERM with a short grace: %v", sum)
+}
+
+// TestKillNATSNode: SIGKILL one nats-server node (the stream leader or another) while
+// webhooks arrive and changes run, then restart it.
+func TestKillNATSNode(t *testing.T) {
+	w := newWorld(t, 2, 2*time.Second, nil)
+	var sum tally
+	for range count(1, 10) {
+		w.reset()
+		sum = add(sum, w.round(t, func() {
+			time.Sleep(rand.N(3 * time.Second))
+			n := w.f.NATS.Nodes[rand.N(len(w.f.NATS.Nodes))]
+			n.Kill()
+			time.Sleep(5 * time.Second)
+			n.Restart()
+		}))
+	}
+	t.Logf("SIGKILL a nats-server node: %v", sum)
+}
+
+// TestFreezeNATS: every nats-server stops answering for 10 s while changes run.
+func TestFreezeNATS(t *testing.T) {
+	w := newWorld(t, 2, 2*time.Second, nil)
+	var sum tally
+	for range count(1, 10) {
+		w.reset()
+		sum = add(sum, w.round(t, func() {
+			time.Sleep(rand.N(3 * time.Second))
+			w.f.NATS.Freeze()
+			time.Sleep(10 * time.Second)
+			w.f.NATS.Thaw()
+		}))
+	}
+	t.Logf("all of NATS unreachable for 10 s: %v", sum)
+}
+
+// TestS3Faults: S3 unreachable for a minute (20 s in CI's round), then S3 refusing every
+// request (AccessDenied) while changes run.
+func TestS3Faults(t *testing.T) {
+	w := newWorld(t, 2, 2*time.Second, nil)
+	outage := time.Duration(count(20, 60)) * time.Second
+	for name, fault := range map[string]fleet.Fault{"unavailable": fleet.Down, "access denied": fleet.AccessDenied} {
+		var sum tally
+		for range count(1, 5) {
+			w.reset()
+			w.f.S3Proxy.Set(fault)
+			sum = add(sum, w.round(t, func() {
+				time.Sleep(outage)
+				w.f.S3Proxy.Set(fleet.Pass)
+			}))
+		}
+		t.Logf("S3 %s: %v", name, sum)
+	}
+}
+
+// TestPagerDutyLimits: PagerDuty answers 429 with ratelimit-reset, then 5xx, for a minute
+// (15 s in CI's round), with two workers posting.
+func TestPagerDutyLimits(t *testing.T) {
+	w := newWorld(t, 2, time.Second, nil)
+	outage := time.Duration(count(15, 60)) * time.Second
+	for _, status := range []int{http.StatusTooManyRequests, http.StatusInternalServerError} {
+		var sum tally
+		for range count(1, 5) {
+			w.reset()
+			sum = add(sum, w.round(t, func() {
+				w.f.PD.FailFor("/incidents/*", status, outage)
+			}))
+		}
+		t.Logf("PagerDuty %d: %v", status, sum)
+	}
+}
+
+func add(a, b tally) tally {
+	return tally{a.runs + b.runs, a.lost + b.lost, a.duplicatedActions + b.duplicatedActions,
+		a.unreportedUnknowns + b.unreportedUnknowns, a.duplicateNotes + b.duplicateNotes, a.outOfOrder + b.outOfOrder}
+}
+
+// waitMark waits until some host logged step's phase.
+func (w *world) waitMark(t *testing.T, step, phase string) {
+	deadline := time.Now().Add(time.Minute)
+	for time.Now().Before(deadline) {
+		for _, m := range w.marks() {
+			if m.step == step && m.phase == phase && w.current(m.incident) {
+				return
+			}
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	t.Fatalf("no %s %s mark within a minute", step, phase)
+}
+
+func (w *world) current(id string) bool {
+	for _, i := range w.incidents {
+		if i == id {
+			return true
+		}
+	}
+	return false
+}

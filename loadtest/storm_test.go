@@ -119,9 +119,10 @@ func send(f *fleet.Fleet, ds []delivery, window time.Duration) ([]time.Duration,
 	return lat, codes
 }
 
-// sampleBastion counts the connections through the bastion every 100 ms until ctx ends and
-// returns a func that gives the highest count seen.
+// sampleBastion counts the connections through the bastion every 100 ms and returns a func
+// that stops counting and gives the highest count seen.
 func sampleBastion(ctx context.Context, f *fleet.Fleet) func() int {
+	ctx, cancel := context.WithCancel(ctx)
 	var mu sync.Mutex
 	peak := 0
 	go func() {
@@ -140,5 +141,5 @@ func sampleBastion(ctx context.Context, f *fleet.Fleet) func() int {
 			}
 		}
 	}()
-	return func() int { mu.Lock(); defer mu.Unlock(); return peak }
+	return func() int { cancel(); mu.Lock(); defer mu.Unlock(); return peak }
 }

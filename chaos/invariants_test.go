@@ -119,7 +119,9 @@ func dump(notes []pdstandin.Note) string {
 
 // fleetState is the configuration of the stream, its consumers and every bucket, and the
 // content of the fleet switches: what no scenario and no operator command may change.
-func fleetState(ctx context.Context, f *fleet.Fleet) (string, error) {
+func fleetState(f *fleet.Fleet) (string, error) {
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
 	nc, err := nats.Connect(strings.Join(f.NATS.URLs(), ","), nats.MaxReconnects(-1))
 	if err != nil {
 		return "", err

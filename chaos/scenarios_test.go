@@ -21,9 +21,9 @@ var hosts = []string{"target-1", "target-2", "target-3"}
 func (w *world) round(t *testing.T, fault func()) tally {
 	ctx, cancel := context.WithTimeout(context.Background(), roundTimeout)
 	defer cancel()
-	before, err := fleetState(ctx, w.f)
+	before, err := fleetState(w.f)
 	if err != nil {
-		t.Fatal(err)
+		t.Fatalf("fleet state before the round: %v", err)
 	}
 	ids := make([]string, len(hosts))
 	for i, h := range hosts {
@@ -41,10 +41,12 @@ func (w *world) round(t *testing.T, fault func()) tally {
 	if fault != nil {
 		fault()
 	}
+	start := time.Now()
 	tl := w.check(ctx)
-	after, err := fleetState(ctx, w.f)
+	t.Logf("round of %v: every run ended %v after the fault", ids, time.Since(start).Round(time.Second))
+	after, err := fleetState(w.f)
 	if err != nil {
-		t.Fatal(err)
+		t.Fatalf("fleet state after the round: %v", err)
 	}
 	if after != before {
 		t.Errorf("the fleet's stream, consumers, buckets or switches changed:\nbefore %s\nafter %s", before, after)

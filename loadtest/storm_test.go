@@ -18,7 +18,16 @@ var (
 	stormWindow    = flag.Duration("storm.window", 10*time.Second, "the storm's webhooks are sent within this time")
 	stormTargets   = flag.Int("storm.targets", 20, "hosts the incidents name, round robin")
 	stormWorkers   = flag.String("storm.workers", "1,2,4", "worker process counts to compare")
+	stormThreshold = flag.Int("storm.threshold", 50, "safety.storm_incidents: beyond this many incidents in 10 minutes, diagnostics only")
 )
+
+// stormRunbook diagnoses and then proposes a restart behind a gate: in storm mode Alaya must
+// run the diagnostics and propose nothing.
+const stormRunbook = diagRunbook + `  - name: approve
+    gate: {}
+  - name: restart
+    restart: {service: app}
+`
 
 // BenchmarkStorm delivers an alert storm (1,000 incidents within 10 s, each a diagnostics
 // runbook on one of 20 hosts) to the receiver as PagerDuty would, and reports how long until
@@ -39,7 +48,8 @@ func BenchmarkStorm(b *testing.B) {
 
 func storm(b *testing.B, workers int) {
 	f := fleet.Start(b, bins, fleet.Options{Workers: workers, Targets: *stormTargets,
-		Runbooks: runbooks(map[string]string{"diag": diagRunbook})})
+		Runbooks: runbooks(map[string]string{"diag": stormRunbook}),
+		Env: map[string]string{"ALAYA_SAFETY_STORM_INCIDENTS": fmt.Sprint(*stormThreshold), "ALAYA_SAFETY_STORM_WINDOW": "10m"}})
 	ids := make([]string, *stormIncidents)
 	deliveries := make([]delivery, len(ids))
 	for i := range ids {
@@ -63,7 +73,7 @@ func storm(b *testing.B, workers int) {
 	drained := last.Sub(start)
 	b.StopTimer()
 
-	lost, dup, storm := 0, 0, 0
+	lost, dup, storm, proposed := 0, 0, 0, 0
 	for _, id := range ids {
 		notes := botNotes(f, id)
 		switch {
@@ -73,8 +83,11 @@ func storm(b *testing.B, workers int) {
 			dup++
 		}
 		for _, n := range notes {
-			if strings.Contains(strings.ToLower(n.Content), "storm") {
+			switch {
+			case strings.Contains(n.Content, "storm mode"):
 				storm++
+			case strings.Contains(n.Content, "/alaya approve"):
+				proposed++
 			}
 		}
 	}
@@ -90,10 +103,14 @@ func storm(b *testing.B, workers int) {
 	b.ReportMetric(float64(dup), "duplicated")
 	b.ReportMetric(float64(rss)/(1<<20), "worker-peak-rss-MB")
 	b.ReportMetric(float64(sampler()), "bastion-conns-max")
-	b.Logf("workers=%d: %d incidents, answers %v, drained in %v, storm notes %d, lost %d, duplicated %d",
-		workers, len(ids), codes, drained.Round(time.Millisecond), storm, lost, dup)
+	b.ReportMetric(float64(proposed), "proposed")
+	b.Logf("workers=%d: %d incidents, answers %v, drained in %v, %d proposed an action, %d diagnostics only (storm mode), lost %d, duplicated %d",
+		workers, len(ids), codes, drained.Round(time.Millisecond), proposed, storm, lost, dup)
 	if lost > 0 || dup > 0 || codes[http.StatusAccepted] != len(ids) {
 		b.Errorf("lost %d, duplicated %d, answers %v: every webhook must be accepted and annotated once", lost, dup, codes)
+	}
+	if want := min(*stormThreshold, len(ids)); proposed != want || storm != len(ids)-want {
+		b.Errorf("%d proposals and %d storm notes, want %d and %d: storm mode must begin at the threshold", proposed, storm, want, len(ids)-want)
 	}
 }
 

@@ -10,6 +10,9 @@ import (
 	"testing"
 	"time"
 
+	"github.com/nats-io/nats.go"
+	"github.com/nats-io/nats.go/jetstream"
+
 	"github.com/alaya-sre/alaya/internal/testenv/fleet"
 )
 
@@ -49,7 +52,7 @@ func BenchmarkStorm(b *testing.B) {
 func storm(b *testing.B, workers int) {
 	f := fleet.Start(b, bins, fleet.Options{Workers: workers, Targets: *stormTargets,
 		Runbooks: runbooks(map[string]string{"diag": stormRunbook}),
-		Env: map[string]string{"ALAYA_SAFETY_STORM_INCIDENTS": fmt.Sprint(*stormThreshold), "ALAYA_SAFETY_STORM_WINDOW": "10m"}})
+		Env:      map[string]string{"ALAYA_SAFETY_STORM_INCIDENTS": fmt.Sprint(*stormThreshold), "ALAYA_SAFETY_STORM_WINDOW": "10m"}})
 	ids := make([]string, *stormIncidents)
 	deliveries := make([]delivery, len(ids))
 	for i := range ids {
@@ -95,6 +98,8 @@ func storm(b *testing.B, workers int) {
 	for _, w := range f.Workers {
 		rss = max(rss, w.PeakRSS())
 	}
+	pdRequests := len(f.PD.Requests())
+	streamBytes, kvBytes := jetStreamBytes(b, f)
 	sorted := sortDurations(lat)
 	b.ReportMetric(drained.Seconds(), "drain-s")
 	b.ReportMetric(quantile(sorted, 0.50), "webhook-p50-ms")
@@ -104,6 +109,9 @@ func storm(b *testing.B, workers int) {
 	b.ReportMetric(float64(rss)/(1<<20), "worker-peak-rss-MB")
 	b.ReportMetric(float64(sampler()), "bastion-conns-max")
 	b.ReportMetric(float64(proposed), "proposed")
+	b.ReportMetric(float64(pdRequests)/float64(len(ids)), "pd-requests/incident")
+	b.ReportMetric(float64(streamBytes)/float64(len(ids)), "stream-B/incident")
+	b.ReportMetric(float64(kvBytes)/float64(len(ids)), "kv-B/incident")
 	b.Logf("workers=%d: %d incidents, answers %v, drained in %v, %d proposed an action, %d diagnostics only (storm mode), lost %d, duplicated %d",
 		workers, len(ids), codes, drained.Round(time.Millisecond), proposed, storm, lost, dup)
 	if lost > 0 || dup > 0 || codes[http.StatusAccepted] != len(ids) {
@@ -159,4 +167,28 @@ func sampleBastion(ctx context.Context, f *fleet.Fleet) func() int {
 		}
 	}()
 	return func() int { cancel(); mu.Lock(); defer mu.Unlock(); return peak }
+}
+
+// jetStreamBytes is what the storm left in JetStream: the event stream (webhooks, including
+// the annotated events of Alaya's own notes) and every KV bucket (ledger, outbox, leases...).
+func jetStreamBytes(tb testing.TB, f *fleet.Fleet) (stream, kv uint64) {
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	nc, err := nats.Connect(strings.Join(f.NATS.URLs(), ","))
+	if err != nil {
+		tb.Fatal(err)
+	}
+	defer nc.Close()
+	js, err := jetstream.New(nc)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	for info := range js.ListStreams(ctx).Info() {
+		if strings.HasPrefix(info.Config.Name, "KV_") {
+			kv += info.State.Bytes
+		} else {
+			stream += info.State.Bytes
+		}
+	}
+	return stream, kv
 }

@@ -175,7 +175,7 @@ var (
 // IncidentNotes reads an incident's notes back from PagerDuty for the outbox (outbox.Reader);
 // incidents kept locally have none to read back.
 func (r *routedNotes) IncidentNotes(ctx context.Context, incidentID string) ([]incident.Note, error) {
-	if strings.HasPrefix(incidentID, webhook.AlertmanagerIncidentPrefix) {
+	if !inPagerDuty(incidentID) {
 		return nil, nil
 	}
 	reader, ok := r.pagerDuty.(outbox.Reader)

@@ -138,6 +138,12 @@ func testRoles(t *testing.T, c *cluster) {
 		if e, err := kv.Get(ctx, approvalKey); err != nil || !strings.Contains(string(e.Value()), "ABC123") {
 			t.Errorf("page reads an approval: %v", err)
 		}
+		// The page compares expiry with the server's time, as the worker does.
+		short, cancel := context.WithTimeout(ctx, 10*time.Second) // a refused request only times out
+		defer cancel()
+		if _, err := retryReadBack(func() (time.Time, error) { return approval.NewStore(kv, nil).Now(short) }); err != nil {
+			t.Errorf("page reads the server's time: %v", err)
+		}
 		nc := c.conn(t, "page")
 		nc.refusedPublish(t, "$KV.alaya_approvals."+approvalKey)
 		nc.refusedPublish(t, "$JS.API.CONSUMER.CREATE.KV_alaya_approvals")
@@ -212,16 +218,7 @@ func workerState(t *testing.T, ctx context.Context, worker *queue.Queue) {
 	defer cancel()
 	store := approval.NewStore(worker.Approvals, nil)
 	req := &approval.Request{Incident: "PINC2", Run: "run-2", Runbook: "restart", Gate: "approve", PlanHash: "h"}
-	// Store.Now reads back its own write by revision; on three replicas a direct get may be
-	// answered by a replica that has not applied it yet ("key not found"). That race is the
-	// approval store's, not a permission: retry it here, so this test tests permissions.
-	var err error
-	for deadline := time.Now().Add(5 * time.Second); time.Now().Before(deadline); time.Sleep(50 * time.Millisecond) {
-		if err = store.Create(ctx, req); err == nil || !errors.Is(err, jetstream.ErrKeyNotFound) {
-			break
-		}
-	}
-	if err != nil {
+	if _, err := retryReadBack(func() (struct{}, error) { return struct{}{}, store.Create(ctx, req) }); err != nil {
 		t.Fatalf("worker parks a gate: %v", err)
 	}
 	if p, err := store.Pending(ctx, "PINC2"); err != nil || len(p) != 1 {
@@ -245,4 +242,19 @@ func workerState(t *testing.T, ctx context.Context, worker *queue.Queue) {
 	if _, err := guard.AllowAction(ctx, limits); err != nil {
 		t.Errorf("worker counts an action: %v", err)
 	}
+}
+
+// retryReadBack retries f while it fails with "key not found": the approval store reads its
+// clock write back by revision, and on three replicas a direct get may be answered by a replica
+// that has not applied the write yet. That race is the store's, not a permission; retrying it
+// keeps this test about permissions.
+func retryReadBack[T any](f func() (T, error)) (T, error) {
+	var v T
+	var err error
+	for deadline := time.Now().Add(5 * time.Second); time.Now().Before(deadline); time.Sleep(50 * time.Millisecond) {
+		if v, err = f(); err == nil || !errors.Is(err, jetstream.ErrKeyNotFound) {
+			break
+		}
+	}
+	return v, err
 }

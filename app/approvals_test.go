@@ -97,3 +97,49 @@ func TestApproverNamesResolveAtLoad(t *testing.T) {
 		})
 	}
 }
+
+// A runbook reload (SIGHUP) whose approvers do not resolve is refused whole; the set in force
+// stays.
+func TestReloadChecksApproverNames(t *testing.T) {
+	pd := pdstandin.New(pdstandin.WithToken("tok"))
+	url, err := pd.Start("127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer pd.Close()
+	pd.AddUser("PBOT001", "Alaya", "bot@example.com")
+	pd.AddTeam("PTEAM02", "sre")
+	pd.AddTeam("PTEAM03", "sre")
+	client, err := pagerduty.New(pagerduty.Config{Token: "tok", APIURL: url, From: "bot@example.com"}, slog.New(slog.DiscardHandler))
+	if err != nil {
+		t.Fatal(err)
+	}
+	dir := t.TempDir()
+	gated := func(approvers string) string {
+		return "name: gated\nowner: sre\nmatch: \"true\"\ntargets:\n  expr: '[\"here\"]'\nsteps:\n  - name: approve\n    gate:\n      approvers: " +
+			approvers + "\n  - name: restart\n    restart: {service: demo}\n"
+	}
+	writeTestFile(t, filepath.Join(dir, "gated.yaml"), gated("{teams: [PTEAM02]}"))
+	c, err := loadCatalog(dir, nil, slog.New(slog.DiscardHandler))
+	if err != nil {
+		t.Fatal(err)
+	}
+	c.check = func(cat *runbooks.Catalog) error {
+		return checkApprovers(context.Background(), cat, directory{client}, slog.New(slog.DiscardHandler))
+	}
+	before := c.Current()
+	writeTestFile(t, filepath.Join(dir, "gated.yaml"), gated("{teams: [sre]}"))
+	if err := c.Reload(); err == nil || !strings.Contains(err.Error(), "2 teams bear this name") {
+		t.Fatalf("reload: %v", err)
+	}
+	if c.Current() != before {
+		t.Fatal("a set with an ambiguous approver was put in force")
+	}
+}
+
+func writeTestFile(t *testing.T, path, content string) {
+	t.Helper()
+	if err := os.WriteFile(path, []byte(content), 0o644); err != nil {
+		t.Fatal(err)
+	}
+}

@@ -16,6 +16,9 @@ type catalog struct {
 	inv *inventory.Inventory
 	log *slog.Logger
 	cur atomic.Pointer[runbooks.Catalog]
+	// check runs on a reloaded set before it is put in force (the approvers it names must
+	// resolve in PagerDuty); nil: none.
+	check func(*runbooks.Catalog) error
 }
 
 func loadCatalog(dir string, inv *inventory.Inventory, log *slog.Logger) (*catalog, error) {
@@ -34,6 +37,9 @@ func (c *catalog) Current() *runbooks.Catalog { return c.cur.Load() }
 // Reload loads the runbook directory again and, if every runbook is valid, puts it in force.
 func (c *catalog) Reload() error {
 	cat, err := runbooks.LoadDir(c.dir, c.inv)
+	if err == nil && c.check != nil {
+		err = c.check(cat)
+	}
 	if err != nil {
 		c.log.Error("runbooks not reloaded; the previous set stays in force", "dir", c.dir, "err", err)
 		return err

@@ -28,6 +28,7 @@ import (
 	"github.com/alaya-sre/alaya/pagerduty"
 	"github.com/alaya-sre/alaya/queue"
 	"github.com/alaya-sre/alaya/remediate"
+	"github.com/alaya-sre/alaya/runbooks"
 	"github.com/alaya-sre/alaya/safety"
 	"github.com/alaya-sre/alaya/webhook"
 )
@@ -66,7 +67,10 @@ func NewWorker(ctx context.Context, cfg *config.Config, log *slog.Logger) (*Work
 		return nil, err
 	}
 	if pd != nil {
-		if err := checkApprovers(ctx, catalog.Current(), directory{pd}, log); err != nil {
+		catalog.check = func(c *runbooks.Catalog) error {
+			return checkApprovers(context.WithoutCancel(ctx), c, directory{pd}, log)
+		}
+		if err := catalog.check(catalog.Current()); err != nil {
 			return nil, err
 		}
 	}

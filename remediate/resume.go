@@ -19,6 +19,12 @@ import (
 // the note came in, so of two workers (or a replayed approval) exactly one proceeds.
 func (p *Pipeline) start(ctx context.Context, n *note, run *Run) error {
 	req := n.req
+	if rec := n.h.Record(); rec.State != ledger.StateParked {
+		if rec.State == ledger.StateRunning {
+			return p.executing(ctx, n) // a worker parked it and stopped before saying so, or runs it
+		}
+		return p.replayNote(ctx, req, n.ev, rec)
+	}
 	switch {
 	case !n.now.Before(req.StartBy):
 		return p.lapse(ctx, req, fmt.Sprintf("cancelled: approved by %s but not started by %s", who(req), req.StartBy.UTC().Format("15:04:05Z")))

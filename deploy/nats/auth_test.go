@@ -3,6 +3,7 @@ package natsdeploy_test
 import (
 	"context"
 	"errors"
+	"fmt"
 	"net/http"
 	"strings"
 	"testing"
@@ -12,6 +13,7 @@ import (
 	"github.com/nats-io/nats.go/jetstream"
 
 	"github.com/alaya-sre/alaya/approval"
+	"github.com/alaya-sre/alaya/approval/page"
 	"github.com/alaya-sre/alaya/incident"
 	"github.com/alaya-sre/alaya/queue"
 	"github.com/alaya-sre/alaya/safety"
@@ -66,6 +68,7 @@ func testRoles(t *testing.T, c *cluster) {
 	})
 
 	rq := c.queue(t, "receiver")
+	var gateCode string // parked by the worker, shown by the page
 	t.Run("the receiver stores events and is ready, and reads or writes no state", func(t *testing.T) {
 		ev := &incident.Event{ID: "ev-auth-1", Type: "incident.triggered", Source: "pagerduty",
 			Incident: incident.Incident{ID: "PINC1"}}
@@ -126,7 +129,7 @@ func testRoles(t *testing.T, c *cluster) {
 		if e, err := worker.Approvals.Get(ctx, approvalKey); err != nil || !strings.Contains(string(e.Value()), "ABC123") {
 			t.Errorf("worker reads approvals: %v", err)
 		}
-		workerState(t, ctx, worker)
+		gateCode = workerState(t, ctx, worker)
 	})
 
 	t.Run("the approval page reads one approval by its key and nothing else", func(t *testing.T) {
@@ -144,6 +147,14 @@ func testRoles(t *testing.T, c *cluster) {
 		if _, err := retryReadBack(func() (time.Time, error) { return approval.NewStore(kv, nil).Now(short) }); err != nil {
 			t.Errorf("page reads the server's time: %v", err)
 		}
+		// The real receiver with the page on its own listener, as alaya-page, shows the gate.
+		const linkKey = "link-key-for-the-nats-auth-test-0123456789"
+		addr := fmt.Sprintf("127.0.0.1:%d", freePorts(t, 1)[0])
+		cfg := c.config(t, "page", "ALAYA_RECEIVER_PAGE_LISTEN", addr, "ALAYA_RECEIVER_LINK_KEY", linkKey)
+		if code, body := pageGet(t, cfg, page.URL("http://"+addr, []byte(linkKey), "PINC2", gateCode)); code != http.StatusOK || !strings.Contains(body, gateCode) {
+			t.Errorf("the approval page as alaya-page answered %d:\n%s", code, body)
+		}
+
 		nc := c.conn(t, "page")
 		nc.refusedPublish(t, "$KV.alaya_approvals."+approvalKey)
 		nc.refusedPublish(t, "$JS.API.CONSUMER.CREATE.KV_alaya_approvals")
@@ -212,7 +223,7 @@ func listKeys(t *testing.T, ctx context.Context, kv jetstream.KeyValue, filter s
 // workerState does what the pipeline does with the buckets, through the same packages: park a
 // gate (the server's clock, create), list an incident's pending gates (a watch), take and
 // release a host lease, count towards storm mode and the action window.
-func workerState(t *testing.T, ctx context.Context, worker *queue.Queue) {
+func workerState(t *testing.T, ctx context.Context, worker *queue.Queue) (code string) {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(ctx, 20*time.Second) // a refused request only times out
 	defer cancel()
@@ -242,6 +253,7 @@ func workerState(t *testing.T, ctx context.Context, worker *queue.Queue) {
 	if _, err := guard.AllowAction(ctx, limits); err != nil {
 		t.Errorf("worker counts an action: %v", err)
 	}
+	return req.Code
 }
 
 // retryReadBack retries f while it fails with "key not found": the approval store reads its

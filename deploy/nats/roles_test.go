@@ -5,6 +5,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"log/slog"
 	"net"
 	"net/http"
@@ -195,6 +196,35 @@ func readyz(t *testing.T, cfg *config.Config) int {
 	}
 	resp.Body.Close()
 	return resp.StatusCode
+}
+
+// pageGet starts the real receiver with cfg (which sets receiver.page_listen) and returns the
+// status and body of a GET of url on the page's listener.
+func pageGet(t *testing.T, cfg *config.Config, url string) (int, string) {
+	t.Helper()
+	ctx, cancel := context.WithCancel(context.Background())
+	r, err := app.NewReceiver(ctx, cfg, slog.New(slog.DiscardHandler))
+	if err != nil {
+		cancel()
+		t.Fatal(err)
+	}
+	rl, _ := net.Listen("tcp", "127.0.0.1:0")
+	al, _ := net.Listen("tcp", "127.0.0.1:0")
+	r.ServeAdminOn(al)
+	done := make(chan struct{})
+	go func() { r.Run(ctx, rl); close(done) }()
+	defer func() { cancel(); <-done }()
+	for deadline := time.Now().Add(10 * time.Second); ; time.Sleep(20 * time.Millisecond) {
+		resp, err := http.Get(url) // Run opens the page's listener itself: poll until it has
+		if err == nil {
+			body, _ := io.ReadAll(resp.Body)
+			resp.Body.Close()
+			return resp.StatusCode, string(body)
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("approval page: %v", err)
+		}
+	}
 }
 
 // expect records a violation the test provoked on purpose.

@@ -13,6 +13,7 @@ import (
 	"log/slog"
 	"net/http"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -53,6 +54,10 @@ auth:
 	"signed64.yaml": `name: signed64
 auth:
   hmac: {header: X-Signature, hash: sha1, encoding: base64, secret_env: SRC_SIGNED}
+` + genericMapping,
+	"stamped.yaml": `name: stamped
+auth:
+  hmac: {header: X-Grafana-Alert-Signature, timestamp_header: X-Grafana-Alert-Timestamp, secret_env: SRC_SIGNED}
 ` + genericMapping,
 	"bearer.yaml": `name: bearer
 auth:
@@ -135,6 +140,12 @@ func hmacHex(secret string, body []byte) string {
 	return hex.EncodeToString(m.Sum(nil))
 }
 
+// stamped signs body the way Grafana does with a timestamp header: "<unix time>:<body>".
+func stamped(secret string, at time.Time, body []byte) map[string]string {
+	ts := strconv.FormatInt(at.Unix(), 10)
+	return map[string]string{"X-Grafana-Alert-Timestamp": ts, "X-Grafana-Alert-Signature": hmacHex(secret, append([]byte(ts+":"), body...))}
+}
+
 func hmacSHA1Base64(secret string, body []byte) string {
 	m := hmac.New(sha1.New, []byte(secret))
 	m.Write(body)
@@ -166,6 +177,16 @@ func TestSourceAuthentication(t *testing.T) {
 		{"no signature", "/v1/webhooks/in/signed", nil, 401},
 		{"sha1 base64 signature", "/v1/webhooks/in/signed64", map[string]string{"X-Signature": hmacSHA1Base64(srcSecretOld, body)}, 202},
 		{"sha1 signature in hex where base64 is declared", "/v1/webhooks/in/signed64", map[string]string{"X-Signature": hmacHex(srcSecretOld, body)}, 401},
+		{"signed time, now", "/v1/webhooks/in/stamped", stamped(srcSecretNew, time.Now(), body), 202},
+		{"signed time, 4 minutes ago", "/v1/webhooks/in/stamped", stamped(srcSecretOld, time.Now().Add(-4*time.Minute), body), 202},
+		{"signed time, 10 minutes ago (a replay)", "/v1/webhooks/in/stamped", stamped(srcSecretNew, time.Now().Add(-10*time.Minute), body), 401},
+		{"signed time, 10 minutes ahead", "/v1/webhooks/in/stamped", stamped(srcSecretNew, time.Now().Add(10*time.Minute), body), 401},
+		{"signed time with the time header changed", "/v1/webhooks/in/stamped", func() map[string]string {
+			h := stamped(srcSecretNew, time.Now(), body)
+			h["X-Grafana-Alert-Timestamp"] = strconv.FormatInt(time.Now().Unix()+1, 10)
+			return h
+		}(), 401},
+		{"body-only signature where a time is signed", "/v1/webhooks/in/stamped", map[string]string{"X-Grafana-Alert-Signature": hmacHex(srcSecretNew, body)}, 401},
 		{"bearer token", "/v1/webhooks/in/bearer", map[string]string{"Authorization": "Bearer " + srcBearerToken}, 202},
 		{"wrong bearer token", "/v1/webhooks/in/bearer", map[string]string{"Authorization": "Bearer " + srcBearerToken + "x"}, 401},
 		{"bearer token as basic auth", "/v1/webhooks/in/bearer", map[string]string{"Authorization": "Basic " + srcBearerToken}, 401},

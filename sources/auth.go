@@ -10,7 +10,9 @@ import (
 	"encoding/hex"
 	"hash"
 	"net/http"
+	"strconv"
 	"strings"
+	"time"
 )
 
 // Auth kinds, as written in a source file.
@@ -33,13 +35,22 @@ type Auth struct {
 	encoding string
 	prefix   string
 	secrets  [][]byte
+	// tsHeader, when set, names the header with the signing time; maxAge bounds its distance
+	// from now (either way: a clock ahead is as suspect as a replay).
+	tsHeader string
+	maxAge   time.Duration
+	now      func() time.Time
 }
+
+// DefaultMaxAge is how far a signed timestamp may be from the receiver's clock.
+const DefaultMaxAge = 5 * time.Minute
 
 // Authorize reports whether r (with its already read body) carries valid credentials.
 func (a *Auth) Authorize(r *http.Request, body []byte) bool {
 	switch a.Kind {
 	case AuthHMAC:
-		return a.signed(r.Header.Get(a.header), body)
+		signedPrefix, ok := a.timestamp(r)
+		return ok && a.signed(r.Header.Get(a.header), signedPrefix, body)
 	case AuthBearer:
 		got, ok := strings.CutPrefix(r.Header.Get("Authorization"), "Bearer ")
 		return ok && anyEqual([]byte(got), a.secrets)
@@ -49,9 +60,27 @@ func (a *Auth) Authorize(r *http.Request, body []byte) bool {
 	return false
 }
 
+// timestamp returns what the signature covers before the body: "<timestamp>:" when the source
+// signs a time, after checking the time is recent; nothing otherwise.
+func (a *Auth) timestamp(r *http.Request) ([]byte, bool) {
+	if a.tsHeader == "" {
+		return nil, true
+	}
+	ts := r.Header.Get(a.tsHeader)
+	sec, err := strconv.ParseInt(ts, 10, 64)
+	if err != nil {
+		return nil, false
+	}
+	age := a.now().Sub(time.Unix(sec, 0))
+	if age > a.maxAge || age < -a.maxAge {
+		return nil, false
+	}
+	return []byte(ts + ":"), true
+}
+
 // signed checks every signature in header (comma-separated, as senders list one per secret
-// during their own rotation) against the HMAC of body under every secret.
-func (a *Auth) signed(header string, body []byte) bool {
+// during their own rotation) against the HMAC of signedPrefix and body under every secret.
+func (a *Auth) signed(header string, signedPrefix, body []byte) bool {
 	match := 0
 	for _, sig := range strings.Split(header, ",") {
 		sig, ok := strings.CutPrefix(strings.TrimSpace(sig), a.prefix)
@@ -64,6 +93,7 @@ func (a *Auth) signed(header string, body []byte) bool {
 		}
 		for _, s := range a.secrets {
 			m := hmac.New(a.hash, s)
+			m.Write(signedPrefix)
 			m.Write(body)
 			if hmac.Equal(got, m.Sum(nil)) {
 				match = 1

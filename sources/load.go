@@ -9,6 +9,7 @@ import (
 	"regexp"
 	"slices"
 	"strings"
+	"time"
 
 	"github.com/alaya-sre/alaya/internal/yamlfile"
 )
@@ -170,6 +171,10 @@ func (a *Auth) hmac(doc *yamlfile.Doc, h *hmacYAML) yamlfile.List {
 		errs.Add(doc.Pos("auth.hmac.encoding"), "auth.hmac.encoding: %q, want hex or base64", h.Encoding)
 	}
 	a.prefix = h.Prefix
+	a.tsHeader, a.maxAge, a.now = h.TimestampHeader, cmp.Or(h.MaxAge, DefaultMaxAge), time.Now
+	if h.MaxAge < 0 {
+		errs.Add(doc.Pos("auth.hmac.max_age"), "auth.hmac.max_age: must be positive")
+	}
 	return errs
 }
 

@@ -44,6 +44,8 @@ func TestLoadErrors(t *testing.T) {
 			[]string{`s.yaml:3:11: auth.bearer: missing secret_env or secret_file`}},
 		{"bad hmac settings", "name: x\nauth:\n  hmac: {hash: md5, encoding: hexx, secret_env: T}\n" + okMapping,
 			[]string{`auth.hmac: missing header`, `auth.hmac.hash: "md5"`, `auth.hmac.encoding: "hexx"`}},
+		{"negative max_age", "name: x\nauth:\n  hmac: {header: X-Sig, timestamp_header: X-Ts, max_age: -1m, secret_env: T}\n" + okMapping,
+			[]string{`auth.hmac.max_age: must be positive`}},
 		{"reserved name", "name: pagerduty\nauth:\n  bearer: {secret_env: T}\n" + okMapping,
 			[]string{`s.yaml:1:7: name "pagerduty" is reserved`}},
 		{"bad name", "name: My Source\nauth:\n  bearer: {secret_env: T}\n" + okMapping,

@@ -1,5 +1,7 @@
 package sources
 
+import "time"
+
 // The YAML shapes of a source file, kept apart from the checked Source the rest of Alaya sees.
 
 type fileYAML struct {
@@ -24,12 +26,17 @@ type secretYAML struct {
 }
 
 type hmacYAML struct {
-	Header     string `yaml:"header"`   // the header carrying the signature
-	Hash       string `yaml:"hash"`     // sha256 (default), sha1, sha512
-	Encoding   string `yaml:"encoding"` // hex (default), base64
-	Prefix     string `yaml:"prefix"`   // before the signature, e.g. "sha256="
-	SecretEnv  string `yaml:"secret_env"`
-	SecretFile string `yaml:"secret_file"`
+	Header   string `yaml:"header"`   // the header carrying the signature
+	Hash     string `yaml:"hash"`     // sha256 (default), sha1, sha512
+	Encoding string `yaml:"encoding"` // hex (default), base64
+	Prefix   string `yaml:"prefix"`   // before the signature, e.g. "sha256="
+	// TimestampHeader, when set, carries the Unix time the sender signed at; the signature is
+	// then over "<timestamp>:<body>" (Grafana's format), and a time further than MaxAge from
+	// now is refused, so a captured request cannot be replayed later.
+	TimestampHeader string        `yaml:"timestamp_header"`
+	MaxAge          time.Duration `yaml:"max_age"` // default 5m
+	SecretEnv       string        `yaml:"secret_env"`
+	SecretFile      string        `yaml:"secret_file"`
 }
 
 // mappingYAML holds one expr expression per field of the incident, each over `body`.

@@ -10,10 +10,15 @@
 //     worker holds a message while a person decides;
 //   - every state change is a compare-and-swap on the entry's revision, so two workers (or a
 //     replayed webhook) can never both win a decision, and a decided gate never changes again;
-//   - the policy re-checks everything at decision time (who is on call now, the plan hash, the
-//     incident's status, the gate's expiry), never trusting what was true when the note was
-//     posted.
+//   - the policy authorizes first and strictly (a person, on call now at level 1 for the
+//     escalation policy recorded at the gate, or a runbook's approver by PagerDuty id), then
+//     re-checks the gate at decision time (the plan hash, the incident's status, the gate's
+//     expiry), never trusting what was true when the note was posted;
+//   - time is the NATS server's (Store.Now), so workers whose clocks disagree agree on expiry
+//     and on an approval's start deadline.
 //
-// The approval page (package approval/page) is a second way in that goes through the same
-// policy and ends in the same place as a note.
+// The order in which a note becomes a decision (parse, verify with PagerDuty, find the gate,
+// authorize, bind, decide, start) is written once, in remediate/approve.go. The approval page
+// (package approval/page) is a second way in that goes through the same policy and ends in
+// the same place as a note.
 package approval

@@ -16,35 +16,32 @@ import (
 	"time"
 
 	"github.com/alaya-sre/alaya/config"
+	"github.com/alaya-sre/alaya/internal/version"
 )
 
-// NewLogger returns the JSON logger every process uses.
+// NewLogger returns the JSON logger every process uses. Durations are written as people read
+// them ("took":"36.7ms", "grace":"1m30s") rather than as slog's default nanosecond integers.
 func NewLogger(w io.Writer, level string) *slog.Logger {
 	var l slog.Level
 	_ = l.UnmarshalText([]byte(level))
-	return slog.New(slog.NewJSONHandler(w, &slog.HandlerOptions{Level: l}))
+	return slog.New(slog.NewJSONHandler(w, &slog.HandlerOptions{Level: l, ReplaceAttr: readableDurations}))
+}
+
+func readableDurations(_ []string, a slog.Attr) slog.Attr {
+	if a.Value.Kind() == slog.KindDuration {
+		return slog.String(a.Key, a.Value.Duration().String())
+	}
+	return a
 }
 
 // Main is what cmd/receiver and cmd/worker call: parse flags and config, then run until ctx
-// ends. It returns the process exit status.
-func Main(ctx context.Context, name string, args []string, getenv func(string) string, stderr io.Writer,
+// ends. It returns the process exit status. -version prints the build to stdout; logs go to
+// stderr.
+func Main(ctx context.Context, name string, args []string, getenv func(string) string, stdout, stderr io.Writer,
 	run func(ctx context.Context, cfg *config.Config, log *slog.Logger) error) int {
-	cfgPath := ""
-	for i := 0; i < len(args); i++ {
-		switch a := args[i]; {
-		case (a == "-config" || a == "--config") && i+1 < len(args):
-			cfgPath = args[i+1]
-			i++
-		case strings.HasPrefix(a, "-config=") || strings.HasPrefix(a, "--config="):
-			cfgPath = a[strings.Index(a, "=")+1:]
-		case a == "-h" || a == "--help":
-			fmt.Fprintf(stderr, "usage: %s [-config FILE]\n\nEvery setting can also come from the environment:\n  %s\n",
-				name, strings.Join(config.EnvNames(), "\n  "))
-			return 0
-		default:
-			fmt.Fprintf(stderr, "%s: unknown argument %q (usage: %s [-config FILE])\n", name, a, name)
-			return 2
-		}
+	cfgPath, code, done := parseArgs(name, args, stdout, stderr)
+	if done {
+		return code
 	}
 	if cfgPath == "" {
 		cfgPath = getenv("ALAYA_CONFIG")
@@ -60,6 +57,31 @@ func Main(ctx context.Context, name string, args []string, getenv func(string) s
 		return 1
 	}
 	return 0
+}
+
+// parseArgs reads the command line. done is true when the process has nothing more to do
+// (-version, -h, a bad argument) and should exit with code.
+func parseArgs(name string, args []string, stdout, stderr io.Writer) (cfgPath string, code int, done bool) {
+	for i := 0; i < len(args); i++ {
+		switch a := args[i]; {
+		case (a == "-config" || a == "--config") && i+1 < len(args):
+			cfgPath = args[i+1]
+			i++
+		case strings.HasPrefix(a, "-config=") || strings.HasPrefix(a, "--config="):
+			cfgPath = a[strings.Index(a, "=")+1:]
+		case a == "-version" || a == "--version":
+			fmt.Fprintln(stdout, version.Line(name))
+			return "", 0, true
+		case a == "-h" || a == "--help":
+			fmt.Fprintf(stderr, "usage: %s [-config FILE] [-version]\n\nEvery setting can also come from the environment:\n  %s\n",
+				name, strings.Join(config.EnvNames(), "\n  "))
+			return "", 0, true
+		default:
+			fmt.Fprintf(stderr, "%s: unknown argument %q (usage: %s [-config FILE] [-version])\n", name, a, name)
+			return "", 2, true
+		}
+	}
+	return cfgPath, 0, false
 }
 
 // serve runs an HTTP server on ln until ctx ends, then shuts it down gracefully: in-flight

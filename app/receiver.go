@@ -33,8 +33,11 @@ type Receiver struct {
 	sources *sources.Set
 }
 
-// NewReceiver connects to NATS, ensures the stream exists and prepares the routes.
+// NewReceiver refuses a config it cannot serve with (no webhook secret), connects to NATS, ensures the stream exists and prepares the routes.
 func NewReceiver(ctx context.Context, cfg *config.Config, log *slog.Logger) (*Receiver, error) {
+	if err := cfg.CheckReceiver(); err != nil {
+		return nil, err
+	}
 	reg := newRegistry()
 	// Only the process that hosts NATS declares the stream and buckets here; otherwise the
 	// workers do, and the receiver binds, so its NATS user may only look the stream up and

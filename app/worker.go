@@ -50,6 +50,9 @@ type Worker struct {
 // NewWorker loads the inventory and runbooks (failing on any problem, with file and line),
 // connects to NATS and PagerDuty, and assembles the pipeline.
 func NewWorker(ctx context.Context, cfg *config.Config, log *slog.Logger) (*Worker, error) {
+	if err := cfg.CheckWorker(); err != nil {
+		return nil, err
+	}
 	inv, err := inventory.Load(cfg.Worker.Inventory)
 	if err != nil {
 		return nil, err

@@ -104,3 +104,9 @@ func EnvNames() []string {
 	walk(reflect.TypeOf(Config{}), "ALAYA")
 	return out
 }
+
+// envName is the environment variable for a dotted key: worker.inventory -> WORKER_INVENTORY
+// (callers add the ALAYA_ prefix).
+func envName(key string) string {
+	return strings.ToUpper(strings.ReplaceAll(key, ".", "_"))
+}

@@ -12,6 +12,8 @@ import (
 	"os/signal"
 	"slices"
 	"syscall"
+
+	"github.com/alaya-sre/alaya/internal/version"
 )
 
 // command is one subcommand. run returns the process exit status.
@@ -38,6 +40,10 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		usage(stdout)
 		return 0
 	}
+	if args[0] == "-version" || args[0] == "--version" || args[0] == "version" {
+		fmt.Fprintln(stdout, version.Line("alaya"))
+		return 0
+	}
 	cmd, ok := commands[args[0]]
 	if !ok {
 		fmt.Fprintf(stderr, "alaya: unknown command %q\n", args[0])
@@ -48,7 +54,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 }
 
 func usage(w io.Writer) {
-	fmt.Fprintln(w, "usage: alaya <command> [flags]\n\ncommands:")
+	fmt.Fprintln(w, "usage: alaya <command> [flags]   (alaya -version prints the build)\n\ncommands:")
 	for _, name := range slices.Sorted(maps.Keys(commands)) {
 		fmt.Fprintf(w, "  %-8s %s\n", name, commands[name].summary)
 	}

@@ -15,7 +15,7 @@ import (
 
 func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	code := app.Main(ctx, "alaya-receiver", os.Args[1:], os.Getenv, os.Stderr, app.RunReceiver)
+	code := app.Main(ctx, "alaya-receiver", os.Args[1:], os.Getenv, os.Stdout, os.Stderr, app.RunReceiver)
 	stop()
 	os.Exit(code)
 }

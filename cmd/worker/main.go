@@ -14,7 +14,7 @@ import (
 
 func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	code := app.Main(ctx, "alaya-worker", os.Args[1:], os.Getenv, os.Stderr, app.RunWorker)
+	code := app.Main(ctx, "alaya-worker", os.Args[1:], os.Getenv, os.Stdout, os.Stderr, app.RunWorker)
 	stop()
 	os.Exit(code)
 }

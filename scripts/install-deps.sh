@@ -7,6 +7,7 @@ set -euo pipefail
 
 VERSITYGW_VERSION=v1.8.0
 NATS_SERVER_VERSION=v2.15.2
+HELM_VERSION=v3.22.0 # deploy/helm tests: lint and template the chart (about 2 min CPU to build)
 MINIO_VERSION=v0.0.0-20260212201848-7aac2a2c5b7c
 GOBIN_DIR=${GOBIN:-$(go env GOPATH)/bin}
 
@@ -37,6 +38,7 @@ want() { # want BINARY MODULE@VERSION
 }
 want versitygw "github.com/versity/versitygw/cmd/versitygw@$VERSITYGW_VERSION"
 want nats-server "github.com/nats-io/nats-server/v2@$NATS_SERVER_VERSION"
+want helm "helm.sh/helm/v3/cmd/helm@$HELM_VERSION"
 if [ "${1:-}" = "--bench" ]; then
   want minio "github.com/minio/minio@$MINIO_VERSION"
 fi

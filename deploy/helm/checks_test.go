@@ -1,0 +1,145 @@
+package helm
+
+import (
+	"maps"
+	"slices"
+	"strconv"
+	"testing"
+	"time"
+
+	appsv1 "k8s.io/api/apps/v1"
+	corev1 "k8s.io/api/core/v1"
+
+	"github.com/alaya-sre/alaya/config"
+	"github.com/alaya-sre/alaya/internal/yamlfile"
+)
+
+func (m *manifests) deployment(t *testing.T, name string) *appsv1.Deployment {
+	t.Helper()
+	d := m.deployments[name]
+	if d == nil {
+		t.Fatalf("no Deployment %s (have %v)", name, slices.Sorted(maps.Keys(m.deployments)))
+	}
+	return d
+}
+
+// renderedConfig decodes one process's config file from the chart's ConfigMap with Alaya's own
+// strict loader: a key Alaya does not know fails here, not in a crash-looping pod.
+func (m *manifests) renderedConfig(t *testing.T, role string) *config.Config {
+	t.Helper()
+	cm := m.configMaps["rel-alaya-config"]
+	if cm == nil {
+		t.Fatal("no ConfigMap rel-alaya-config")
+	}
+	var c config.Config
+	if _, err := yamlfile.Decode(role+".yaml", []byte(cm.Data[role+".yaml"]), &c); err != nil {
+		t.Fatalf("rendered %s.yaml: %v", role, err)
+	}
+	return &c
+}
+
+func checkWorker(t *testing.T, m *manifests) {
+	d := m.deployment(t, "rel-alaya-worker")
+	if d.Spec.Replicas == nil || *d.Spec.Replicas < 2 {
+		t.Errorf("worker replicas %v, want at least 2", d.Spec.Replicas)
+	}
+	grace := m.renderedConfig(t, "worker").Worker.ShutdownGrace
+	pod := d.Spec.Template.Spec
+	if pod.TerminationGracePeriodSeconds == nil || time.Duration(*pod.TerminationGracePeriodSeconds)*time.Second <= grace {
+		t.Errorf("terminationGracePeriodSeconds %v is not longer than worker.shutdown_grace %v", pod.TerminationGracePeriodSeconds, grace)
+	}
+	pdb := m.pdbs["rel-alaya-worker"]
+	if pdb == nil || !selects(pdb.Spec.Selector.MatchLabels, d.Spec.Template.Labels) {
+		t.Errorf("no PodDisruptionBudget selecting the workers")
+	}
+	checkPodHardened(t, "worker", pod)
+	mounts := mountPaths(pod.Containers[0])
+	for _, want := range []string{"/etc/alaya/runbooks", "/etc/alaya/inventory", "/etc/alaya/worker.yaml"} {
+		if !slices.Contains(mounts, want) {
+			t.Errorf("worker mounts %v, missing %s", mounts, want)
+		}
+	}
+}
+
+func checkReceiver(t *testing.T, m *manifests) {
+	d := m.deployment(t, "rel-alaya-receiver")
+	checkPodHardened(t, "receiver", d.Spec.Template.Spec)
+	svc := m.services["rel-alaya-receiver"]
+	if svc == nil {
+		t.Fatal("no receiver Service")
+	}
+	c := m.renderedConfig(t, "receiver")
+	ports := map[string]int32{}
+	for _, p := range svc.Spec.Ports {
+		ports[p.Name] = p.Port
+	}
+	if ports["webhook"] == 0 || ":"+strconv.Itoa(int(ports["webhook"])) != c.Receiver.Listen {
+		t.Errorf("service ports %v do not match receiver.listen %q", ports, c.Receiver.Listen)
+	}
+	if p, ok := ports["page"]; ok && p == ports["webhook"] {
+		t.Errorf("approval page shares the webhook port %d", p)
+	}
+	if _, ok := ports["admin"]; ok {
+		t.Errorf("the admin port is exposed on the webhook Service: %v", ports)
+	}
+}
+
+func checkConfigs(t *testing.T, m *manifests) {
+	r, w := m.renderedConfig(t, "receiver"), m.renderedConfig(t, "worker")
+	if r.Receiver.WebhookSecretsFile == "" {
+		t.Error("receiver config has no webhook_secrets_file: the receiver would refuse to start")
+	}
+	if w.Receiver.WebhookSecretsFile != "" {
+		t.Error("worker config names the webhook secret: the worker does not need it")
+	}
+	if len(r.NATS.URLs) == 0 || !slices.Equal(r.NATS.URLs, w.NATS.URLs) || r.NATS.Stream != w.NATS.Stream {
+		t.Errorf("receiver and worker disagree on NATS: %v %q / %v %q", r.NATS.URLs, r.NATS.Stream, w.NATS.URLs, w.NATS.Stream)
+	}
+}
+
+// checkSecretsAreReferencesOnly: the chart itself renders no Secret (the bundled NATS chart's
+// nats-box may), and the config files hold file paths, never secret values.
+func checkSecretsAreReferencesOnly(t *testing.T, m *manifests) {
+	for name, s := range m.secrets {
+		if s.Labels["app.kubernetes.io/name"] == "alaya" {
+			t.Errorf("the chart renders Secret %s; secrets must come from existing Secrets", name)
+		}
+	}
+	for _, role := range []string{"receiver", "worker"} {
+		c := m.renderedConfig(t, role)
+		if len(c.Secrets()) != 0 {
+			t.Errorf("%s config holds secret values inline", role)
+		}
+	}
+}
+
+func checkPodHardened(t *testing.T, name string, pod corev1.PodSpec) {
+	t.Helper()
+	if pod.SecurityContext == nil || pod.SecurityContext.RunAsNonRoot == nil || !*pod.SecurityContext.RunAsNonRoot {
+		t.Errorf("%s pod may run as root", name)
+	}
+	for _, c := range pod.Containers {
+		sc := c.SecurityContext
+		if sc == nil || sc.ReadOnlyRootFilesystem == nil || !*sc.ReadOnlyRootFilesystem ||
+			sc.AllowPrivilegeEscalation == nil || *sc.AllowPrivilegeEscalation {
+			t.Errorf("%s container %s is not hardened: %+v", name, c.Name, sc)
+		}
+	}
+}
+
+func mountPaths(c corev1.Container) []string {
+	var out []string
+	for _, v := range c.VolumeMounts {
+		out = append(out, v.MountPath)
+	}
+	return out
+}
+
+func selects(selector, labels map[string]string) bool {
+	for k, v := range selector {
+		if labels[k] != v {
+			return false
+		}
+	}
+	return len(selector) > 0
+}

@@ -15,6 +15,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/config"
 	"github.com/aws/aws-sdk-go-v2/feature/s3/manager"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
+	"github.com/aws/smithy-go/middleware"
 )
 
 // Defaults for S3Config: memory held by one Put is about PartSize * (Concurrency + 1).
@@ -38,6 +39,9 @@ type S3Config struct {
 	// stream can be at most 10,000 parts long: 78 GiB at the default.
 	PartSize    int64
 	Concurrency int // parts in flight per Put (default 2)
+	// APIOptions are extra SDK middleware for the client. Tests record every call with it and
+	// check the calls against the IAM policy in deploy/aws.
+	APIOptions []func(*middleware.Stack) error
 }
 
 // S3 is the evidence store on Amazon S3 or an S3-compatible server.
@@ -70,6 +74,7 @@ func NewS3(ctx context.Context, cfg S3Config, logger *slog.Logger) (*S3, error) 
 			o.BaseEndpoint = aws.String(cfg.Endpoint)
 		}
 		o.UsePathStyle = cfg.PathStyle
+		o.APIOptions = append(o.APIOptions, cfg.APIOptions...)
 		// Multipart objects carry composite checksums the SDK cannot check on a whole-object
 		// GET; it would log a warning for every such read. The manifest's SHA-256 is the check.
 		o.DisableLogOutputChecksumValidationSkipped = true

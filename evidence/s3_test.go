@@ -26,6 +26,7 @@ import (
 
 func newS3(t testing.TB, cfg evidence.S3Config) *evidence.S3 {
 	t.Helper()
+	cfg.APIOptions = append(cfg.APIOptions, awsCalls.Record)
 	s, err := evidence.NewS3(context.Background(), cfg, nil)
 	if err != nil {
 		t.Fatal(err)

@@ -9,6 +9,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/credentials"
 	elb "github.com/aws/aws-sdk-go-v2/service/elasticloadbalancingv2"
+	"github.com/aws/smithy-go/middleware"
 
 	"github.com/alaya-sre/alaya/actions"
 	"github.com/alaya-sre/alaya/actions/elbv2"
@@ -26,6 +27,7 @@ func setup(t *testing.T) (*elbv2standin.Server, *elbv2.Balancer) {
 		Region:       "us-east-1",
 		BaseEndpoint: aws.String(s.URL),
 		Credentials:  credentials.NewStaticCredentialsProvider("AKIDTEST", "secret", ""),
+		APIOptions:   []func(*middleware.Stack) error{awsCalls.Record},
 	})
 	return s, &elbv2.Balancer{API: client, DrainWait: 5 * time.Second, HealthyWait: 5 * time.Second,
 		MinDelay: 20 * time.Millisecond, MaxDelay: 50 * time.Millisecond}

@@ -17,8 +17,8 @@ func TestRoleChecksNameTheKey(t *testing.T) {
 		{"worker with both", map[string]string{"ALAYA_WORKER_RUNBOOKS": "/r", "ALAYA_WORKER_INVENTORY": "/i"}, (*Config).CheckWorker, nil},
 		{"receiver without any secret", nil, (*Config).CheckReceiver,
 			[]string{"config: receiver.webhook_secrets: required", "ALAYA_RECEIVER_WEBHOOK_SECRETS"}},
-		{"receiver with a webhook secret", map[string]string{"ALAYA_RECEIVER_WEBHOOK_SECRETS": "s"}, (*Config).CheckReceiver, nil},
-		{"receiver for alertmanager only", map[string]string{"ALAYA_RECEIVER_ALERTMANAGER_TOKEN": "t"}, (*Config).CheckReceiver, nil},
+		{"receiver with a webhook secret", map[string]string{"ALAYA_RECEIVER_WEBHOOK_SECRETS": "a-webhook-secret-of-32-bytes-xyz"}, (*Config).CheckReceiver, nil},
+		{"receiver for alertmanager only", map[string]string{"ALAYA_RECEIVER_ALERTMANAGER_TOKEN": "an-alertmanager-token-32-bytes-x"}, (*Config).CheckReceiver, nil},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -22,6 +22,7 @@ func QueueConfig(cfg *config.Config) queue.Config {
 	n := cfg.NATS
 	return queue.Config{
 		URLs:         n.URLs,
+		Prefix:       n.Prefix,
 		Stream:       n.Stream,
 		Duplicates:   n.Duplicates,
 		Replicas:     n.Replicas,

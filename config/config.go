@@ -41,6 +41,7 @@ type NATS struct {
 	URLs       []string      `yaml:"urls"`
 	Embedded   bool          `yaml:"embedded"`  // run an in-process JetStream server (small setups, demo)
 	StoreDir   string        `yaml:"store_dir"` // for the embedded server
+	Prefix     string        `yaml:"prefix"`    // names this installation's subjects, consumer and buckets
 	Stream     string        `yaml:"stream"`
 	Duplicates time.Duration `yaml:"duplicates"` // JetStream de-duplication window for webhook ids
 	Replicas   int           `yaml:"replicas"`   // stream and bucket replicas: 3 on a three-node cluster
@@ -245,7 +246,8 @@ func (c *Config) resolvePaths() {
 func (c *Config) defaults() {
 	setDefault(&c.Log.Level, "info")
 	// The queue's defaults are written once, in package queue, with the reasons for them.
-	setDefault(&c.NATS.Stream, queue.DefaultStream)
+	setDefault(&c.NATS.Prefix, queue.DefaultPrefix)
+	setDefault(&c.NATS.Stream, queue.StreamName(c.NATS.Prefix))
 	setDefault(&c.NATS.Replicas, queue.DefaultReplicas)
 	setDefault(&c.NATS.Duplicates, queue.DefaultDuplicates)
 	if len(c.NATS.URLs) == 0 && !c.NATS.Embedded {

@@ -5,6 +5,7 @@ import (
 	"net/mail"
 	"net/netip"
 	"net/url"
+	"regexp"
 	"strings"
 	"time"
 
@@ -25,6 +26,9 @@ func (c *Config) validate(doc *yamlfile.Doc) error {
 	case "debug", "info", "warn", "error":
 	default:
 		errs.Add(at("log.level"), "log.level %q: expected debug, info, warn or error", c.Log.Level)
+	}
+	if !validPrefix.MatchString(c.NATS.Prefix) {
+		errs.Add(at("nats.prefix"), "nats.prefix %q: use letters, digits, - and _ (it names subjects, the consumer and buckets)", c.NATS.Prefix)
 	}
 	for i, u := range c.NATS.URLs {
 		if _, err := url.Parse(u); err != nil || u == "" {
@@ -184,6 +188,9 @@ func narrowEnough(p netip.Prefix) error {
 	}
 	return nil
 }
+
+// validPrefix matches what queue accepts as an installation prefix.
+var validPrefix = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9_-]*$`)
 
 // PageProxies returns receiver.page.header.trusted_proxies parsed; validate has checked them.
 func (c *Config) PageProxies() []netip.Prefix {

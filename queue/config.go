@@ -3,12 +3,17 @@ package queue
 import (
 	"errors"
 	"fmt"
+	"regexp"
+	"strings"
 	"time"
 )
 
-// Names of the KeyValue buckets Connect creates. The worker keeps its run ledger in BucketRuns,
-// parked approval gates in BucketApprovals, per-runbook/per-host locks in BucketLeases and the
-// fleet-wide switches in BucketSwitches, the one bucket whose entries never expire.
+// Names of the KeyValue buckets Connect creates, as the default installation names them (an
+// installation with another Config.Prefix has the same buckets with its prefix in place of
+// "alaya"); KV takes these names whatever the prefix. The worker keeps its run ledger in
+// BucketRuns, parked approval gates in BucketApprovals, per-runbook/per-host locks in
+// BucketLeases and the fleet-wide switches in BucketSwitches, the one bucket whose entries never
+// expire.
 const (
 	BucketRuns      = "alaya_runs"
 	BucketApprovals = "alaya_approvals"
@@ -22,6 +27,8 @@ const switchesHistory = 64
 
 // Defaults, chosen for PagerDuty's delivery behaviour and runs that take seconds to minutes.
 const (
+	// DefaultPrefix names the default installation; the other names below derive from it.
+	DefaultPrefix   = "alaya"
 	DefaultStream   = "ALAYA_EVENTS"
 	DefaultSubjects = "alaya.events"
 	DefaultConsumer = "alaya-worker"
@@ -87,13 +94,17 @@ type Config struct {
 	InboxPrefix  string   // replies arrive on InboxPrefix.>; one per role keeps them private
 	TLS          TLSFiles // TLS to the servers; zero: plain TCP
 
-	Stream     string        // default ALAYA_EVENTS
-	Subjects   string        // subject prefix, default "alaya.events"
+	// Prefix names one installation: its stream (PREFIX_EVENTS), subjects (prefix.events.>),
+	// consumer (prefix-worker) and buckets (prefix_runs, ...). Two installations in one NATS
+	// account need different prefixes; one account per installation is the safer rule.
+	Prefix     string        // default "alaya"
+	Stream     string        // default derived from Prefix: ALAYA_EVENTS
+	Subjects   string        // subject prefix, default derived from Prefix: "alaya.events"
 	Replicas   int           // stream, consumer and bucket replicas; default 1, 3 in a cluster
 	Duplicates time.Duration // de-duplication window, see DefaultDuplicates
 	MaxAge     time.Duration // how long events are kept, see DefaultMaxAge
 
-	Consumer   string        // durable pull consumer, default alaya-worker
+	Consumer   string        // durable pull consumer, default derived from Prefix: alaya-worker
 	AckWait    time.Duration // see DefaultAckWait
 	MaxDeliver int           // deliveries before an event is given up (terminated and logged)
 	// BackOff is applied by Consume through NakWithDelay, not set on the consumer: the server
@@ -110,9 +121,10 @@ type Config struct {
 }
 
 func (c Config) withDefaults() Config {
-	setDefault(&c.Stream, DefaultStream)
-	setDefault(&c.Subjects, DefaultSubjects)
-	setDefault(&c.Consumer, DefaultConsumer)
+	setDefault(&c.Prefix, DefaultPrefix)
+	setDefault(&c.Stream, StreamName(c.Prefix))
+	setDefault(&c.Subjects, c.Prefix+".events")
+	setDefault(&c.Consumer, c.Prefix+"-worker")
 	setDefault(&c.Replicas, DefaultReplicas)
 	setDefault(&c.Duplicates, DefaultDuplicates)
 	setDefault(&c.MaxAge, max(DefaultMaxAge, c.Duplicates))
@@ -132,8 +144,24 @@ func (c Config) withDefaults() Config {
 	return c
 }
 
+// StreamName is the default stream of the installation named prefix: ALAYA_EVENTS for "alaya".
+func StreamName(prefix string) string {
+	return strings.ToUpper(strings.ReplaceAll(prefix, "-", "_")) + "_EVENTS"
+}
+
+// bucketName is the name of a bucket (BucketRuns, ...) in this installation.
+func (c Config) bucketName(bucket string) string {
+	return c.Prefix + strings.TrimPrefix(bucket, DefaultPrefix)
+}
+
+// validPrefix: one subject token that is also valid in stream, consumer and bucket names.
+var validPrefix = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9_-]*$`)
+
 func (c Config) validate() error {
 	var errs []error
+	if !validPrefix.MatchString(c.Prefix) {
+		errs = append(errs, fmt.Errorf("prefix %q: use letters, digits, - and _ (it becomes part of subject, stream and bucket names)", c.Prefix))
+	}
 	if c.Duplicates > c.MaxAge {
 		errs = append(errs, fmt.Errorf("duplicates window %s is longer than max age %s", c.Duplicates, c.MaxAge))
 	}

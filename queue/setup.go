@@ -172,7 +172,7 @@ func (q *Queue) consumerConfig() jetstream.ConsumerConfig {
 
 func (q *Queue) bucketConfig(name string, ttl time.Duration, history uint8, desc string) jetstream.KeyValueConfig {
 	return jetstream.KeyValueConfig{
-		Bucket: name, Description: desc, History: history, TTL: ttl,
+		Bucket: q.cfg.bucketName(name), Description: desc, History: history, TTL: ttl,
 		Storage: jetstream.FileStorage, Replicas: q.cfg.Replicas,
 	}
 }

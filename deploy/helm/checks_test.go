@@ -92,7 +92,7 @@ func checkConfigs(t *testing.T, m *manifests) {
 	if w.Receiver.WebhookSecretsFile != "" {
 		t.Error("worker config names the webhook secret: the worker does not need it")
 	}
-	if len(r.NATS.URLs) == 0 || !slices.Equal(r.NATS.URLs, w.NATS.URLs) || r.NATS.Stream != w.NATS.Stream {
+	if len(r.NATS.URLs) == 0 || !slices.Equal(r.NATS.URLs, w.NATS.URLs) || r.NATS.Stream != w.NATS.Stream || r.NATS.Prefix != w.NATS.Prefix {
 		t.Errorf("receiver and worker disagree on NATS: %v %q / %v %q", r.NATS.URLs, r.NATS.Stream, w.NATS.URLs, w.NATS.Stream)
 	}
 }

@@ -57,7 +57,8 @@ role is given only the secret files it reads.
 {{- $work := dict "listen" (printf ":%d" (int $v.worker.port)) "runbooks" "/etc/alaya/runbooks" "inventory" (printf "/etc/alaya/inventory/%s" $v.inventory.key) "concurrency" (int $v.worker.concurrency) "shutdown_grace" (printf "%ds" (int $v.worker.shutdownGraceSeconds)) -}}
 {{- $_ := set $c "worker" (mergeOverwrite (get $c "worker" | default dict) $work) -}}
 {{- $_ := set $c "pagerduty" (mergeOverwrite (get $c "pagerduty" | default dict) (dict "token_file" "/etc/alaya/secrets/pagerduty-token")) -}}
-{{- $nats := dict "urls" (include "alaya.natsURLs" .ctx | fromJsonArray) "stream" $v.natsConnection.stream "replicas" (int $v.natsConnection.replicas) -}}
+{{- $nats := dict "urls" (include "alaya.natsURLs" .ctx | fromJsonArray) "prefix" $v.natsConnection.prefix "replicas" (int $v.natsConnection.replicas) -}}
+{{- if $v.natsConnection.stream }}{{ $_ := set $nats "stream" $v.natsConnection.stream }}{{ end -}}
 {{- if $v.natsConnection.credentialsSecret }}{{ $_ := set $nats "credentials" "/etc/alaya/nats/nats.creds" }}{{ end -}}
 {{- $_ := set $c "nats" (mergeOverwrite (get $c "nats" | default dict) $nats) -}}
 {{- toYaml $c -}}

@@ -22,7 +22,7 @@ const chart = "alaya"
 
 // valueSets are the installs CI renders: the defaults, everything optional turned on, and NATS
 // from the bundled official chart.
-var valueSets = []string{"", "testdata/full.yaml", "testdata/bundled-nats.yaml"}
+var valueSets = []string{"", "testdata/full.yaml", "testdata/bundled-nats.yaml", "testdata/page.yaml"}
 
 func helm(t *testing.T, args ...string) []byte {
 	t.Helper()

@@ -2,6 +2,8 @@ package helm
 
 import (
 	"maps"
+	"os"
+	"path/filepath"
 	"slices"
 	"strconv"
 	"testing"
@@ -23,17 +25,48 @@ func (m *manifests) deployment(t *testing.T, name string) *appsv1.Deployment {
 	return d
 }
 
-// renderedConfig decodes one process's config file from the chart's ConfigMap with Alaya's own
-// strict loader: a key Alaya does not know fails here, not in a crash-looping pod.
+// renderedConfig loads one process's config file from the chart's ConfigMap with Alaya's own
+// loader, as the pod would: strict keys, defaults, validation and the role's own checks. The
+// mounted secret files are stood in for by temporary ones through the environment overrides.
 func (m *manifests) renderedConfig(t *testing.T, role string) *config.Config {
 	t.Helper()
 	cm := m.configMaps["rel-alaya-config"]
 	if cm == nil {
 		t.Fatal("no ConfigMap rel-alaya-config")
 	}
-	var c config.Config
-	if _, err := yamlfile.Decode(role+".yaml", []byte(cm.Data[role+".yaml"]), &c); err != nil {
+	dir := t.TempDir()
+	path := filepath.Join(dir, role+".yaml")
+	secret := filepath.Join(dir, "secret")
+	if err := os.WriteFile(path, []byte(cm.Data[role+".yaml"]), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(secret, []byte("s3cret-for-the-test\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	env := map[string]string{}
+	for _, k := range []string{"ALAYA_PAGERDUTY_TOKEN_FILE", "ALAYA_RECEIVER_LINK_KEY_FILE", "ALAYA_RECEIVER_WEBHOOK_SECRETS_FILE"} {
+		env[k] = secret
+	}
+	c, err := config.Load(path, func(k string) string { return env[k] })
+	if err != nil {
+		t.Fatalf("rendered %s.yaml does not load: %v\n%s", role, err, cm.Data[role+".yaml"])
+	}
+	check := c.CheckWorker
+	if role == "receiver" {
+		check = c.CheckReceiver
+	}
+	if err := check(); err != nil {
 		t.Fatalf("rendered %s.yaml: %v", role, err)
+	}
+	return c
+}
+
+// rawConfig is the file as written, before defaults, environment and secret files.
+func (m *manifests) rawConfig(t *testing.T, role string) *config.Config {
+	t.Helper()
+	var c config.Config
+	if _, err := yamlfile.Decode(role+".yaml", []byte(m.configMaps["rel-alaya-config"].Data[role+".yaml"]), &c); err != nil {
+		t.Fatal(err)
 	}
 	return &c
 }
@@ -86,10 +119,10 @@ func checkReceiver(t *testing.T, m *manifests) {
 
 func checkConfigs(t *testing.T, m *manifests) {
 	r, w := m.renderedConfig(t, "receiver"), m.renderedConfig(t, "worker")
-	if r.Receiver.WebhookSecretsFile == "" {
+	if m.rawConfig(t, "receiver").Receiver.WebhookSecretsFile == "" {
 		t.Error("receiver config has no webhook_secrets_file: the receiver would refuse to start")
 	}
-	if w.Receiver.WebhookSecretsFile != "" {
+	if m.rawConfig(t, "worker").Receiver.WebhookSecretsFile != "" {
 		t.Error("worker config names the webhook secret: the worker does not need it")
 	}
 	if len(r.NATS.URLs) == 0 || !slices.Equal(r.NATS.URLs, w.NATS.URLs) || r.NATS.Stream != w.NATS.Stream || r.NATS.Prefix != w.NATS.Prefix {
@@ -106,8 +139,7 @@ func checkSecretsAreReferencesOnly(t *testing.T, m *manifests) {
 		}
 	}
 	for _, role := range []string{"receiver", "worker"} {
-		c := m.renderedConfig(t, role)
-		if len(c.Secrets()) != 0 {
+		if len(m.rawConfig(t, role).Secrets()) != 0 {
 			t.Errorf("%s config holds secret values inline", role)
 		}
 	}

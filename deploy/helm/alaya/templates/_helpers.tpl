@@ -48,9 +48,10 @@ role is given only the secret files it reads.
 {{- $v := .ctx.Values -}}
 {{- $c := deepCopy ($v.config | default dict) -}}
 {{- $recv := dict "listen" (printf ":%d" (int $v.receiver.port)) "link_key_file" "/etc/alaya/secrets/link-key" -}}
+{{- /* Both roles: the worker validates the page settings it shares (page_url goes into notes). */ -}}
+{{- if $v.receiver.pagePort }}{{ $_ := set $recv "page_listen" (printf ":%d" (int $v.receiver.pagePort)) }}{{ end -}}
 {{- if eq .role "receiver" -}}
 {{- $_ := set $recv "webhook_secrets_file" "/etc/alaya/secrets/webhook-secrets" -}}
-{{- if $v.receiver.pagePort }}{{ $_ := set $recv "page_listen" (printf ":%d" (int $v.receiver.pagePort)) }}{{ end -}}
 {{- if $v.receiver.adminPort }}{{ $_ := set $recv "admin_listen" (printf ":%d" (int $v.receiver.adminPort)) }}{{ end -}}
 {{- end -}}
 {{- $_ := set $c "receiver" (mergeOverwrite (get $c "receiver" | default dict) $recv) -}}

@@ -40,12 +40,15 @@ func (m *manifests) renderedConfig(t *testing.T, role string) *config.Config {
 	if err := os.WriteFile(path, []byte(cm.Data[role+".yaml"]), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	if err := os.WriteFile(secret, []byte("s3cret-for-the-test\n"), 0o600); err != nil {
+	if err := os.WriteFile(secret, []byte("a-stand-in-secret-long-enough-for-every-secret-alaya-reads\n"), 0o600); err != nil {
 		t.Fatal(err)
 	}
 	env := map[string]string{}
 	for _, k := range []string{"ALAYA_PAGERDUTY_TOKEN_FILE", "ALAYA_RECEIVER_LINK_KEY_FILE", "ALAYA_RECEIVER_WEBHOOK_SECRETS_FILE"} {
 		env[k] = secret
+	}
+	if m.rawConfig(t, role).NATS.Credentials != "" {
+		env["ALAYA_NATS_CREDENTIALS"] = secret
 	}
 	c, err := config.Load(path, func(k string) string { return env[k] })
 	if err != nil {

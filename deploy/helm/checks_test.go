@@ -1,7 +1,14 @@
 package helm
 
 import (
+	"crypto/ecdsa"
+	"crypto/elliptic"
+	"crypto/rand"
+	"crypto/x509"
+	"crypto/x509/pkix"
+	"encoding/pem"
 	"maps"
+	"math/big"
 	"os"
 	"path/filepath"
 	"slices"
@@ -49,6 +56,10 @@ func (m *manifests) renderedConfig(t *testing.T, role string) *config.Config {
 	}
 	if m.rawConfig(t, role).NATS.Credentials != "" {
 		env["ALAYA_NATS_CREDENTIALS"] = secret
+	}
+	if m.rawConfig(t, role).NATS.TLS.CertFile != "" {
+		cert, key := selfSigned(t, dir)
+		env["ALAYA_NATS_TLS_CA_FILE"], env["ALAYA_NATS_TLS_CERT_FILE"], env["ALAYA_NATS_TLS_KEY_FILE"] = cert, cert, key
 	}
 	c, err := config.Load(path, func(k string) string { return env[k] })
 	if err != nil {
@@ -118,6 +129,14 @@ func checkReceiver(t *testing.T, m *manifests) {
 	if _, ok := ports["admin"]; ok {
 		t.Errorf("the admin port is exposed on the webhook Service: %v", ports)
 	}
+	admin := m.services["rel-alaya-receiver-admin"]
+	if admin == nil || len(admin.Spec.Ports) != 1 || ":"+strconv.Itoa(int(admin.Spec.Ports[0].Port)) != c.Receiver.AdminListen {
+		t.Errorf("admin Service %v does not match receiver.admin_listen %q", admin, c.Receiver.AdminListen)
+	}
+	ctr := d.Spec.Template.Spec.Containers[0]
+	if p := ctr.ReadinessProbe; p == nil || p.HTTPGet == nil || p.HTTPGet.Port.String() != "admin" {
+		t.Errorf("readiness probe %+v is not on the admin port, where /readyz is served", p)
+	}
 }
 
 func checkConfigs(t *testing.T, m *manifests) {
@@ -177,4 +196,31 @@ func selects(selector, labels map[string]string) bool {
 		}
 	}
 	return len(selector) > 0
+}
+
+// selfSigned writes a throwaway certificate and key, standing in for a mounted TLS Secret.
+func selfSigned(t *testing.T, dir string) (certFile, keyFile string) {
+	t.Helper()
+	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tmpl := &x509.Certificate{SerialNumber: big.NewInt(1), Subject: pkix.Name{CommonName: "alaya-test"},
+		NotBefore: time.Now().Add(-time.Hour), NotAfter: time.Now().Add(time.Hour), IsCA: true, BasicConstraintsValid: true,
+		KeyUsage: x509.KeyUsageCertSign | x509.KeyUsageDigitalSignature}
+	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, &key.PublicKey, key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	kder, err := x509.MarshalPKCS8PrivateKey(key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	certFile, keyFile = filepath.Join(dir, "tls.crt"), filepath.Join(dir, "tls.key")
+	for f, b := range map[string]*pem.Block{certFile: {Type: "CERTIFICATE", Bytes: der}, keyFile: {Type: "PRIVATE KEY", Bytes: kder}} {
+		if err := os.WriteFile(f, pem.EncodeToMemory(b), 0o600); err != nil {
+			t.Fatal(err)
+		}
+	}
+	return certFile, keyFile
 }

@@ -52,7 +52,7 @@ role is given only the secret files it reads.
 {{- if $v.receiver.pagePort }}{{ $_ := set $recv "page_listen" (printf ":%d" (int $v.receiver.pagePort)) }}{{ end -}}
 {{- if eq .role "receiver" -}}
 {{- $_ := set $recv "webhook_secrets_file" "/etc/alaya/secrets/webhook-secrets" -}}
-{{- if $v.receiver.adminPort }}{{ $_ := set $recv "admin_listen" (printf ":%d" (int $v.receiver.adminPort)) }}{{ end -}}
+{{- $_ := set $recv "admin_listen" (printf ":%d" (int $v.receiver.adminPort)) -}}
 {{- end -}}
 {{- $_ := set $c "receiver" (mergeOverwrite (get $c "receiver" | default dict) $recv) -}}
 {{- $work := dict "listen" (printf ":%d" (int $v.worker.port)) "runbooks" "/etc/alaya/runbooks" "inventory" (printf "/etc/alaya/inventory/%s" $v.inventory.key) "concurrency" (int $v.worker.concurrency) "shutdown_grace" (printf "%ds" (int $v.worker.shutdownGraceSeconds)) -}}
@@ -61,6 +61,12 @@ role is given only the secret files it reads.
 {{- $nats := dict "urls" (include "alaya.natsURLs" .ctx | fromJsonArray) "prefix" $v.natsConnection.prefix "replicas" (int $v.natsConnection.replicas) -}}
 {{- if $v.natsConnection.stream }}{{ $_ := set $nats "stream" $v.natsConnection.stream }}{{ end -}}
 {{- if $v.natsConnection.credentialsSecret }}{{ $_ := set $nats "credentials" "/etc/alaya/nats/nats.creds" }}{{ end -}}
+{{- $_ := set $nats "inbox_prefix" (get $v.natsConnection.inboxPrefixes .role) -}}
+{{- if $v.natsConnection.tls.enabled -}}
+{{- $tls := dict "ca_file" "/etc/alaya/nats-tls/ca.crt" "cert_file" "/etc/alaya/nats-tls/tls.crt" "key_file" "/etc/alaya/nats-tls/tls.key" -}}
+{{- if $v.natsConnection.tls.serverName }}{{ $_ := set $tls "server_name" $v.natsConnection.tls.serverName }}{{ end -}}
+{{- $_ := set $nats "tls" $tls -}}
+{{- end -}}
 {{- $_ := set $c "nats" (mergeOverwrite (get $c "nats" | default dict) $nats) -}}
 {{- toYaml $c -}}
 {{- end -}}

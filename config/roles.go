@@ -13,10 +13,11 @@ import (
 
 // CheckReceiver reports the keys a receiver needs and does not have.
 func (c *Config) CheckReceiver() error {
-	if len(c.Receiver.WebhookSecrets) == 0 && c.Receiver.AlertmanagerToken == "" {
+	if len(c.Receiver.WebhookSecrets) == 0 && c.Receiver.AlertmanagerToken == "" && c.Receiver.SourcesDir == "" {
 		return c.required("receiver.webhook_secrets",
 			"set it (or receiver.webhook_secrets_file) to the PagerDuty webhook subscription's secret, "+
-				"or receiver.alertmanager_token for Alertmanager only; without one every webhook would be refused")
+				"or receiver.alertmanager_token for Alertmanager, or receiver.sources_dir for declared sources only; "+
+				"without one every webhook would be refused")
 	}
 	return nil
 }

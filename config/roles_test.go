@@ -18,6 +18,7 @@ func TestRoleChecksNameTheKey(t *testing.T) {
 		{"receiver without any secret", nil, (*Config).CheckReceiver,
 			[]string{"config: receiver.webhook_secrets: required", "ALAYA_RECEIVER_WEBHOOK_SECRETS"}},
 		{"receiver with a webhook secret", map[string]string{"ALAYA_RECEIVER_WEBHOOK_SECRETS": "a-webhook-secret-of-32-bytes-xyz"}, (*Config).CheckReceiver, nil},
+		{"receiver for declared sources only", map[string]string{"ALAYA_RECEIVER_SOURCES_DIR": "/etc/alaya/sources"}, (*Config).CheckReceiver, nil},
 		{"receiver for alertmanager only", map[string]string{"ALAYA_RECEIVER_ALERTMANAGER_TOKEN": "an-alertmanager-token-32-bytes-x"}, (*Config).CheckReceiver, nil},
 	}
 	for _, tt := range tests {

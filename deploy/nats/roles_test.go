@@ -34,6 +34,8 @@ func (c *cluster) config(t *testing.T, role string, extra ...string) *config.Con
 		"ALAYA_NATS_TLS_CERT_FILE": filepath.Join(c.ca.Dir, "alaya-"+role+".pem"),
 		"ALAYA_NATS_TLS_KEY_FILE":  filepath.Join(c.ca.Dir, "alaya-"+role+"-key.pem"),
 		"ALAYA_EVIDENCE_BUCKET":    "unused",
+		// A receiver refuses to start without any way to authenticate a webhook.
+		"ALAYA_RECEIVER_WEBHOOK_SECRETS": "a-webhook-secret-for-the-roles-test",
 	}
 	for i := 0; i < len(extra); i += 2 {
 		env[extra[i]] = extra[i+1]

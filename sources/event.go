@@ -99,6 +99,12 @@ func (s *Source) event(vals map[string]any) (*incident.Event, error) {
 		alert.Details["host"] = host
 	}
 	inc.Alerts = []incident.Alert{alert}
+	// An empty group keeps the one alert made of the fields above: the worker must find the
+	// alert in the event, never ask PagerDuty for it.
+	if list, ok := vals["alerts"].([]map[string]any); ok && len(list) > 0 {
+		alert.ID, alert.Key = "", ""
+		inc.Alerts = c.groupAlerts(list, alert)
+	}
 	if c.err != nil {
 		return nil, c.err
 	}

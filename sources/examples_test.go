@@ -81,6 +81,19 @@ func TestShippedSources(t *testing.T) {
 			ids[c.source] = inc.ID
 		})
 	}
+	t.Run("a grafana group is one incident with an alert per host", func(t *testing.T) {
+		ev, err := decodeFile(t, set, "grafana", "http-5xx-two-hosts/body.json")
+		if err != nil {
+			t.Fatal(err)
+		}
+		var hosts []string
+		for _, a := range ev.Incident.Alerts {
+			hosts = append(hosts, a.Details["host"].(string)+"/"+a.ID+"/"+a.Status)
+		}
+		if got := strings.Join(hosts, " "); got != "web-1/7c3e91a04b5f28d6/triggered web-2/2b8d04f7e19c6a35/triggered" {
+			t.Errorf("alerts %s", got)
+		}
+	})
 	t.Run("opsgenie notes are ignored", func(t *testing.T) {
 		if _, err := decodeFile(t, set, "opsgenie", "note-added/body.json"); !errors.Is(err, ErrIgnored) {
 			t.Fatalf("err %v, want ErrIgnored", err)
@@ -98,6 +111,8 @@ func TestDecodeRefusals(t *testing.T) {
 		{"opsgenie", `{"action": "Create", "alert": {"alertId": "a1", "message": ["x"]}}`, "mapping.title: expected a string, found a list"},
 		{"grafana", `{"groupKey": "g", "status": "firing", "alerts": []}`, "mapping.occurred_at: "},
 		{"grafana", `null`, "expected a JSON object"},
+		{"grafana", `{"groupKey": "g", "status": "firing", "alerts": [{"fingerprint": "", "startsAt": "2026-01-01T00:00:00Z"}]}`, "mapping.alert.id (alert 1) must not be empty"},
+		{"grafana", `{"groupKey": "g", "status": "firing", "alerts": {"a": 1}}`, "mapping."},
 		{"grafana", `{} {}`, "more than one JSON value"},
 	}
 	for _, c := range cases {

@@ -47,7 +47,9 @@ var fields = []field{
 
 // mapping is the compiled mapping: one program per field that the file sets.
 type mapping struct {
-	progs map[string]*vm.Program
+	progs  map[string]*vm.Program
+	alerts *vm.Program            // mapping.alerts; nil: one alert made of the fields above
+	alert  map[string]*vm.Program // mapping.alert, per element of alerts
 }
 
 // compileMapping compiles every field against Env with the runbooks' compiler, so a
@@ -70,17 +72,15 @@ func compileMapping(doc *yamlfile.Doc, lines []string, m *mappingYAML) (*mapping
 		}
 		prog, err := runbooks.CompileAt(doc, lines, path, src, Env{}, opts...)
 		if err != nil {
-			ye := err.(*yamlfile.Error)
-			ye.Msg = friendlyKind(ye.Msg)
-			errs = append(errs, ye)
+			errs = append(errs, kindError(err))
 			continue
 		}
 		out.progs[f.key] = prog
 	}
-	return out, errs
+	return out, append(errs, out.compileAlerts(doc, lines, m)...)
 }
 
-var expectRe = regexp.MustCompile(`^expected (string|map), but got (.+)$`)
+var expectRe = regexp.MustCompile(`^expected (string|map|slice), but got (.+)$`)
 
 // friendlyKind words expr's "expected string, but got int" the way runbooks word a rule that
 // is not a condition.
@@ -89,7 +89,7 @@ func friendlyKind(msg string) string {
 	if sm == nil {
 		return msg
 	}
-	want := map[string]string{"string": "a string", "map": `a map such as {"key": value}`}[sm[1]]
+	want := map[string]string{"string": "a string", "map": `a map such as {"key": value}`, "slice": "a list"}[sm[1]]
 	got := sm[2]
 	switch {
 	case strings.HasPrefix(got, "int"), strings.HasPrefix(got, "float"):
@@ -125,6 +125,13 @@ func (m *mapping) run(body map[string]any) (map[string]any, error) {
 			return nil, fmt.Errorf("mapping.%s: %s", f.key, firstLine(err))
 		}
 		out[f.key] = v
+	}
+	alerts, err := m.runAlerts(body)
+	if err != nil {
+		return nil, err
+	}
+	if alerts != nil {
+		out["alerts"] = alerts
 	}
 	return out, nil
 }

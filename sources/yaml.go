@@ -54,4 +54,18 @@ type mappingYAML struct {
 	OccurredAt string `yaml:"occurred_at"`
 	Labels     string `yaml:"labels"`
 	Details    string `yaml:"details"`
+	// Alerts, when set, gives a list (a group's alerts); each element becomes one alert of
+	// the incident, mapped by Alert with the element as `alert`.
+	Alerts string    `yaml:"alerts"`
+	Alert  alertYAML `yaml:"alert"`
+}
+
+// alertYAML maps one element of mapping.alerts, as `alert` (with `body` still in scope).
+type alertYAML struct {
+	ID       string `yaml:"id"`
+	Summary  string `yaml:"summary"`
+	Status   string `yaml:"status"`
+	Severity string `yaml:"severity"`
+	Host     string `yaml:"host"`
+	Details  string `yaml:"details"`
 }

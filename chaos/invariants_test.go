@@ -120,8 +120,24 @@ func dump(notes []pdstandin.Note) string {
 // fleetState is the configuration of the stream, its consumers and every bucket, and the
 // content of the fleet switches: what no scenario and no operator command may change.
 func fleetState(f *fleet.Fleet) (string, error) {
-	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
+	for {
+		state, err := readFleetState(ctx, f)
+		// A node that has just restarted may answer before it caught up: an empty listing
+		// is asked again, not taken for a fleet without a stream.
+		if err == nil && strings.Contains(state, `"stream `) {
+			return state, nil
+		}
+		select {
+		case <-ctx.Done():
+			return state, fmt.Errorf("fleet state: %v (last error %v)", ctx.Err(), err)
+		case <-time.After(time.Second):
+		}
+	}
+}
+
+func readFleetState(ctx context.Context, f *fleet.Fleet) (string, error) {
 	nc, err := nats.Connect(strings.Join(f.NATS.URLs(), ","), nats.MaxReconnects(-1))
 	if err != nil {
 		return "", err

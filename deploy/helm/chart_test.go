@@ -20,9 +20,9 @@ import (
 
 const chart = "alaya"
 
-// valueSets are the installs CI renders: the defaults, everything optional turned on, and NATS
-// from the bundled official chart.
-var valueSets = []string{"", "testdata/full.yaml", "testdata/bundled-nats.yaml", "testdata/page.yaml"}
+// valueSets are the installs CI renders: the defaults, everything optional turned on, and the
+// approval page.
+var valueSets = []string{"", "testdata/full.yaml", "testdata/page.yaml"}
 
 func helm(t *testing.T, args ...string) []byte {
 	t.Helper()

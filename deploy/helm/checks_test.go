@@ -152,8 +152,8 @@ func checkConfigs(t *testing.T, m *manifests) {
 	}
 }
 
-// checkSecretsAreReferencesOnly: the chart itself renders no Secret (the bundled NATS chart's
-// nats-box may), and the config files hold file paths, never secret values.
+// checkSecretsAreReferencesOnly: the chart renders no Secret, and the config files hold file
+// paths, never secret values.
 func checkSecretsAreReferencesOnly(t *testing.T, m *manifests) {
 	for name, s := range m.secrets {
 		if s.Labels["app.kubernetes.io/name"] == "alaya" {

@@ -26,17 +26,9 @@ app.kubernetes.io/component: {{ .component }}
 {{ .Values.image.repository }}:{{ .Values.image.tag | default .Chart.AppVersion }}
 {{- end -}}
 
-{{/* NATS URLs: the bundled chart's service when nats.enabled, else natsConnection.urls. */}}
+{{/* NATS URLs, as the operator gives them. */}}
 {{- define "alaya.natsURLs" -}}
-{{- if .Values.nats.enabled -}}
-{{- $name := "nats" -}}
-{{- if .Values.nats.fullnameOverride -}}{{- $name = .Values.nats.fullnameOverride -}}
-{{- else if contains "nats" .Release.Name -}}{{- $name = .Release.Name -}}
-{{- else -}}{{- $name = printf "%s-nats" .Release.Name -}}{{- end -}}
-{{- list (printf "nats://%s.%s.svc:4222" $name .Release.Namespace) | toJson -}}
-{{- else -}}
 {{- .Values.natsConnection.urls | toJson -}}
-{{- end -}}
 {{- end -}}
 
 {{/*

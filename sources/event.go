@@ -77,6 +77,19 @@ func (s *Source) event(vals map[string]any) (*incident.Event, error) {
 		c.err = fmt.Errorf("mapping.status: %q, want triggered, acknowledged or resolved", status)
 	}
 	at := c.time(vals["occurred_at"])
+	inc := s.incident(&c, vals, id, status, at)
+	inc.Alerts = c.alerts(vals, incident.Alert{ID: id, Summary: inc.Title, Status: status, Key: dedup})
+	if c.err != nil {
+		return nil, c.err
+	}
+	return &incident.Event{
+		ID: IncidentPrefix + s.Name + "-" + shortHash(dedup), Type: typ, Source: s.Name, OccurredAt: at,
+		Agent: incident.Ref{Type: "source", Summary: s.Name}, Incident: inc,
+	}, nil
+}
+
+// incident is the incident the mapped values describe, without its alerts.
+func (s *Source) incident(c *converter, vals map[string]any, id, status string, at time.Time) incident.Incident {
 	inc := incident.Incident{
 		ID:        IncidentPrefix + s.Name + "-" + safeID(id),
 		Title:     c.text(vals, "title", maxTitle),
@@ -91,27 +104,22 @@ func (s *Source) event(vals map[string]any) (*incident.Event, error) {
 	if inc.Urgency == "" {
 		inc.Urgency = "high"
 	}
-	alert := incident.Alert{
-		ID: id, Summary: inc.Title, Status: status, Key: dedup,
-		Severity: c.text(vals, "severity", maxField), Details: c.details(vals["details"]),
-	}
+	return inc
+}
+
+// alerts is the one alert made of the incident-level fields, or, when the mapping has a
+// non-empty group, one alert per element with those fields as defaults. There is always at
+// least one: the worker must find the alert in the event, never ask PagerDuty for it.
+func (c *converter) alerts(vals map[string]any, one incident.Alert) []incident.Alert {
+	one.Severity, one.Details = c.text(vals, "severity", maxField), c.details(vals["details"])
 	if host := c.text(vals, "host", maxField); host != "" {
-		alert.Details["host"] = host
+		one.Details["host"] = host
 	}
-	inc.Alerts = []incident.Alert{alert}
-	// An empty group keeps the one alert made of the fields above: the worker must find the
-	// alert in the event, never ask PagerDuty for it.
 	if list, ok := vals["alerts"].([]map[string]any); ok && len(list) > 0 {
-		alert.ID, alert.Key = "", ""
-		inc.Alerts = c.groupAlerts(list, alert)
+		one.ID, one.Key = "", ""
+		return c.groupAlerts(list, one)
 	}
-	if c.err != nil {
-		return nil, c.err
-	}
-	return &incident.Event{
-		ID: IncidentPrefix + s.Name + "-" + shortHash(dedup), Type: typ, Source: s.Name, OccurredAt: at,
-		Agent: incident.Ref{Type: "source", Summary: s.Name}, Incident: inc,
-	}, nil
+	return []incident.Alert{one}
 }
 
 var eventTypes = map[string]string{

@@ -12,6 +12,7 @@ import (
 	"github.com/alaya-sre/alaya/approval"
 	"github.com/alaya-sre/alaya/incident"
 	"github.com/alaya-sre/alaya/ledger"
+	"github.com/alaya-sre/alaya/notetext"
 )
 
 // The approval flow: one note (from PagerDuty, or a decision from the approval page) goes
@@ -270,7 +271,7 @@ func (p *Pipeline) refuseNote(ctx context.Context, n *note, err error) error {
 	if verb == "" {
 		verb, code = "decision", "(unread)"
 	}
-	content := fmt.Sprintf("Alaya · %s %s by %s not accepted: %s. Nothing was executed.", verb, code, approval.Name(n.author), oneLine(detail))
+	content := notetext.Sprintf("Alaya · %s %s by %s not accepted: %s. Nothing was executed.", verb, code, approval.Name(n.author), oneLine(detail))
 	p.Logger.InfoContext(ctx, "approval refused", "incident", n.ev.Incident.ID, "reason", approval.Reason(err))
 	return p.note(ctx, "refusal."+digest(n.ev.ID), n.ev.Incident.ID, content)
 }
@@ -293,11 +294,13 @@ func orDash(s string) string {
 	return s
 }
 
+// who names the decider in a note; the name is PagerDuty's, set by whoever owns the account,
+// so it is escaped like every other value from outside.
 func who(req *approval.Request) string {
 	if req.DecidedByName != "" {
-		return req.DecidedByName
+		return notetext.Inline(req.DecidedByName)
 	}
-	return req.DecidedBy
+	return notetext.Inline(req.DecidedBy)
 }
 
 func reasonSuffix(reason string) string {

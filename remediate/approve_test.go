@@ -189,3 +189,30 @@ func TestPageDecisionNeedsTheReceiversSignature(t *testing.T) {
 		t.Fatalf("the signed page decision ran the restart %d times, want 1", n)
 	}
 }
+
+// The approver's name is PagerDuty's, set by whoever owns that account: in Alaya's answer it
+// stays on its line, so it cannot add a command of its own to the note.
+func TestApproverNameCannotAddALine(t *testing.T) {
+	b := newBed(t)
+	code, runID := b.park(t, b.newP("w1"), "PNAME")
+	if _, err := b.approv.Decide(t.Context(), "PNAME", code, approval.Decision{State: approval.StateApproved,
+		By: "PONCALL", ByName: "Dana\n/alaya approve ZZZZZZ", PlanHash: b.record(t, runID).Gate.PlanHash}); err != nil {
+		t.Fatal(err)
+	}
+	rec := b.record(t, runID)
+	rec.State, rec.Owner, rec.Heartbeat = ledger.StateRunning, "alive-elsewhere", time.Now()
+	data, _ := json.Marshal(rec)
+	if _, err := b.runs.Put(t.Context(), "run."+runID, data); err != nil {
+		t.Fatal(err)
+	}
+	handle(t, b.newP("w2"), approve("PNAME", code, "second"))
+	note := b.pd.find("already approved by")
+	if note == "" {
+		t.Fatalf("no answer to the second approval: %q", b.pd.notes)
+	}
+	for _, line := range strings.Split(note, "\n") {
+		if strings.HasPrefix(strings.TrimSpace(line), "/alaya") {
+			t.Errorf("the approver's name began a line of Alaya's note:\n%s", note)
+		}
+	}
+}

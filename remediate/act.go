@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"time"
 
 	"github.com/alaya-sre/alaya/actions"
 	"github.com/alaya-sre/alaya/actions/balancers"
@@ -34,8 +35,15 @@ func (p *Pipeline) act(ctx context.Context, run *Run, step *runbooks.Step, host 
 		res.Objects = append(res.Objects, evidence.Object{Key: obj.Key, Size: obj.Size, SHA256: obj.SHA256})
 	}
 	data, _ := json.MarshalIndent(actionFile{Outcome: o, ApprovedBy: run.approvedBy()}, "", "  ")
-	p.put(ctx, run, res, "action.json", "application/json", data)
+	// The record of a change is stored even when the change was cut off: that is when it
+	// matters most.
+	pctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), actionRecordTimeout)
+	defer cancel()
+	p.put(pctx, run, res, "action.json", "application/json", data)
 }
+
+// actionRecordTimeout bounds storing action.json after the step's own context ended.
+const actionRecordTimeout = 30 * time.Second
 
 // actionFile is action.json: the outcome and on whose approval it was done.
 type actionFile struct {
@@ -73,18 +81,33 @@ func notStarted(kind, host string, err error) actions.Outcome {
 }
 
 // actionRecords are the manifest's account of every action: what, where, when, on whose
-// approval, how it ended.
+// approval, how it ended (ok, failed, or unknown when it was cut off).
 func (r *Run) actionRecords() []evidence.ActionRecord {
 	var out []evidence.ActionRecord
-	for _, o := range r.outcomes() {
-		outcome := "ok"
-		if !o.OK {
-			outcome = "failed"
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if r.Plan == nil {
+		return nil
+	}
+	for _, step := range r.Plan.Steps {
+		for _, host := range r.Plan.Targets {
+			res := r.Results[host][step.Name]
+			if res == nil || res.Outcome == nil {
+				continue
+			}
+			o := res.Outcome
+			outcome := "ok"
+			switch {
+			case res.Unknown:
+				outcome = "unknown"
+			case !o.OK:
+				outcome = "failed"
+			}
+			out = append(out, evidence.ActionRecord{
+				Step: o.Step, Kind: o.Kind, Host: o.Host, Started: o.Started, Finished: o.Finished,
+				ApprovedBy: r.approvedBy(), Outcome: outcome, Detail: o.Summary,
+			})
 		}
-		out = append(out, evidence.ActionRecord{
-			Step: o.Step, Kind: o.Kind, Host: o.Host, Started: o.Started, Finished: o.Finished,
-			ApprovedBy: r.approvedBy(), Outcome: outcome, Detail: o.Summary,
-		})
 	}
 	return out
 }

@@ -246,6 +246,9 @@ func (p *Pipeline) runOnHost(ctx context.Context, run *Run, index int, step *run
 		// Cut off during a change: it may have happened. Unknown, never "failed".
 		res.Unknown = true
 		res.Err = fmt.Sprintf("outcome unknown: cut off (%v) while it was changing the system; check the host", context.Cause(ctx))
+		if res.Outcome != nil {
+			res.Outcome.OK, res.Outcome.Summary = false, res.Err
+		}
 	}
 	p.finishStep(ctx, run, step, key, res)
 	return res

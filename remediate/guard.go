@@ -17,9 +17,6 @@ type Safety struct {
 	Limits safety.Limits
 }
 
-// leaseRenew is how often a held host lease is renewed; the leases bucket's TTL is minutes.
-const leaseRenew = 30 * time.Second
-
 // storm counts an incoming incident and reports whether Alaya is in storm mode: more incidents
 // than the threshold in the window. In a storm, runs do diagnostics only and propose nothing.
 func (p *Pipeline) storm(ctx context.Context, incidentID string) bool {
@@ -107,7 +104,7 @@ func (p *Pipeline) leaseHost(ctx context.Context, run *Run, host string) error {
 	deadline := time.Now().Add(p.Options.LeaseWait)
 	waiting := false
 	for {
-		err := run.lease(ctx, p.Safety.Guard, host)
+		err := run.lease(ctx, p.Safety.Guard, host, p.Options.LeaseRenew)
 		if !errors.Is(err, safety.ErrHostBusy) {
 			return err
 		}
@@ -156,13 +153,13 @@ func (r *Run) guarded(ctx context.Context, host string) (context.Context, contex
 }
 
 // lease takes host's lease for the run, once; the run keeps it until releaseLeases.
-func (r *Run) lease(ctx context.Context, g *safety.Guard, host string) error {
+func (r *Run) lease(ctx context.Context, g *safety.Guard, host string, renew time.Duration) error {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	if _, held := r.leases[host]; held {
 		return nil
 	}
-	l, err := g.AcquireHost(ctx, host, r.ID, leaseRenew)
+	l, err := g.AcquireHost(ctx, host, r.ID, renew)
 	if err != nil {
 		return err
 	}

@@ -88,6 +88,9 @@ type Options struct {
 	HandlerTimeout time.Duration
 	// LeaseWait is how long a change waits for a host another run is changing (2 min).
 	LeaseWait time.Duration
+	// LeaseRenew is how often a held host lease is renewed (30 s; the leases bucket's TTL is
+	// minutes).
+	LeaseRenew time.Duration
 	// Switches are the configured floor of the safety switches; Safety's fleet-wide switches,
 	// read before every step, can only turn more on.
 	Switches Switches
@@ -135,6 +138,9 @@ func New(d Deps) (*Pipeline, error) {
 	}
 	if d.Options.LeaseWait == 0 {
 		d.Options.LeaseWait = 2 * time.Minute
+	}
+	if d.Options.LeaseRenew == 0 {
+		d.Options.LeaseRenew = 30 * time.Second
 	}
 	return &Pipeline{Deps: d, drain: make(chan struct{})}, nil
 }

@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/alaya-sre/alaya/executor"
+	"github.com/alaya-sre/alaya/ledger"
 	"github.com/alaya-sre/alaya/remediate"
 	"github.com/alaya-sre/alaya/safety"
 )
@@ -154,5 +155,36 @@ func TestUnknownOutcomeHoldsTheHost(t *testing.T) {
 	handle(t, p, approve("PHOLD3", code3, "ap-hold-3"))
 	if n := b.runner.count("restart-it"); n != 2 {
 		t.Errorf("after clearing the hold the restart should run: it ran %d times in all", n)
+	}
+}
+
+// A change whose host lease another run took is stopped, and its outcome is unknown: it may not
+// go on unguarded, and it may have taken effect.
+func TestLostLeaseStopsTheChange(t *testing.T) {
+	b := newBed(t)
+	withSafety(b, safety.Limits{})
+	b.opts.LeaseRenew = 50 * time.Millisecond
+	p := b.newP("w1")
+	code, runID := b.park(t, p, "PLOST1")
+	b.runner.hook = func(hctx context.Context, _, cmd string) (*executor.Result, error) {
+		if cmd != "restart-it" {
+			return &executor.Result{}, nil
+		}
+		// Another run takes the host, as if this run's lease had expired.
+		if err := b.leases.Purge(hctx, "host.here"); err != nil {
+			return nil, err
+		}
+		if _, err := b.leases.Create(hctx, "host.here", []byte(`{"owner":"thief","nonce":"x"}`)); err != nil {
+			return nil, err
+		}
+		<-hctx.Done()
+		return nil, hctx.Err()
+	}
+	handle(t, p, approve("PLOST1", code, "ap-lost-1"))
+	if st := b.record(t, runID).Steps["2/here"]; st.Status != ledger.StepUnknown {
+		t.Fatalf("a change that lost its lease recorded %q, want unknown", st.Status)
+	}
+	if b.pd.find("lease was lost") == "" {
+		t.Errorf("the note does not say the lease was lost: %q", b.pd.notes)
 	}
 }

@@ -30,6 +30,20 @@ func (k *lostReply) Update(ctx context.Context, key string, value []byte, last u
 	return rev, err
 }
 
+// lostCreate is the real bucket whose next Create is applied and then reported timed out.
+type lostCreate struct {
+	jetstream.KeyValue
+	n atomic.Int32
+}
+
+func (k *lostCreate) Create(ctx context.Context, key string, value []byte, opts ...jetstream.KVCreateOpt) (uint64, error) {
+	rev, err := k.KeyValue.Create(ctx, key, value, opts...)
+	if err == nil && k.n.Add(-1) >= 0 {
+		return 0, context.DeadlineExceeded
+	}
+	return rev, err
+}
+
 func bucket(t *testing.T) jetstream.KeyValue {
 	srv := natsserver.Start(t)
 	nc, err := nats.Connect(srv.URL())
@@ -64,6 +78,21 @@ func TestGhostWriteIsResolvedByReadingBack(t *testing.T) {
 	got, err := l.Load(t.Context(), "r1")
 	if err != nil || got.Record().Steps["0/a"].Status != ledger.StepDone {
 		t.Fatalf("record after both writes: %+v %v", got.Record(), err)
+	}
+}
+
+// A new run whose create was applied but reported failed is this handler's, fresh: not someone
+// else's run to wait for.
+func TestGhostCreateIsThisHandlersRun(t *testing.T) {
+	kv := &lostCreate{KeyValue: bucket(t)}
+	kv.n.Store(1)
+	l := ledger.New(kv, "w1", time.Minute)
+	h, fresh, err := l.Begin(t.Context(), ledger.Record{ID: "r1"})
+	if err != nil || !fresh {
+		t.Fatalf("begin after a ghost create: fresh=%v err=%v", fresh, err)
+	}
+	if err := h.Update(t.Context(), func(r *ledger.Record) { r.NextStep = 1 }); err != nil {
+		t.Fatalf("write after a ghost create: %v", err)
 	}
 }
 

@@ -28,8 +28,11 @@ func classify(err error) error {
 // joinClassified combines the errors of several runs: if any can be retried the event is
 // retried (finished runs are skipped next time by the ledger), otherwise it is permanent.
 func joinClassified(errs []error) error {
-	if len(errs) == 0 {
+	switch len(errs) {
+	case 0:
 		return nil
+	case 1:
+		return errs[0] // keeps its own class and delay (a live owner's RetryAfter)
 	}
 	joined := errors.Join(errs...)
 	for _, e := range errs {

@@ -226,11 +226,18 @@ func (p *Pipeline) runOnHost(ctx context.Context, run *Run, index int, step *run
 	if ctx.Err() != nil {
 		return nil // cut off before it started: nothing happened on the host
 	}
+	p.perform(ctx, run, step, host, key, res)
+	return res
+}
+
+// perform records the step as started, runs it and records how it ended. A change cut off
+// while it ran may have taken effect: it is unknown, never "failed".
+func (p *Pipeline) perform(ctx context.Context, run *Run, step *runbooks.Step, host *inventory.Host, key string, res *HostResult) {
 	if err := run.Ledger.Update(ctx, func(r *ledger.Record) {
 		r.Steps[key] = ledger.Step{Status: ledger.StepStarted, Mutating: step.Mutating, Started: res.Started}
 	}); err != nil {
 		res.Err = "ledger: " + err.Error()
-		return res
+		return
 	}
 	switch step.Kind {
 	case "run":
@@ -243,7 +250,6 @@ func (p *Pipeline) runOnHost(ctx context.Context, run *Run, index int, step *run
 		res.Err = fmt.Sprintf("step kind %q is not supported by this worker", step.Kind)
 	}
 	if step.Mutating && ctx.Err() != nil {
-		// Cut off during a change: it may have happened. Unknown, never "failed".
 		res.Unknown = true
 		res.Err = fmt.Sprintf("outcome unknown: cut off (%v) while it was changing the system; check the host", context.Cause(ctx))
 		if res.Outcome != nil {
@@ -251,7 +257,6 @@ func (p *Pipeline) runOnHost(ctx context.Context, run *Run, index int, step *run
 		}
 	}
 	p.finishStep(ctx, run, step, key, res)
-	return res
 }
 
 // finishStep writes the step's end to the ledger. The write outlives a cancelled ctx: the

@@ -103,6 +103,7 @@ func (w *Worker) assemble(ctx context.Context, inv *inventory.Inventory, catalog
 	metrics := remediate.NewMetrics(w.reg)
 	// The process's name in the ledger, for people; each handler adds its own nonce.
 	workerName := fmt.Sprintf("%s/%d", hostname(), os.Getpid())
+	heartbeat, stale := runLiveness(w.cfg.Worker.AckWait)
 	g, err := gates(ctx, w.cfg, w.queue, pd, w.log)
 	if err != nil {
 		return err
@@ -117,7 +118,7 @@ func (w *Worker) assemble(ctx context.Context, inv *inventory.Inventory, catalog
 	w.pipeline, err = remediate.New(remediate.Deps{
 		Logger: w.log, Metrics: metrics, Inventory: inv, Incidents: incidents, Runner: w.exec, Store: store,
 		Catalog:   catalog.Current,
-		Ledger:    ledger.New(runsKV, workerName, runStale),
+		Ledger:    ledger.New(runsKV, workerName, stale),
 		Outbox:    w.outbox,
 		Redactor:  evidence.NewRedactor(w.cfg.Secrets()),
 		Gates:     g,
@@ -126,21 +127,23 @@ func (w *Worker) assemble(ctx context.Context, inv *inventory.Inventory, catalog
 			StormIncidents: sw.StormIncidents, StormWindow: sw.StormWindow,
 			MaxActions: sw.MaxActions, ActionWindow: sw.ActionWindow,
 		}},
-		Options: remediate.Options{LinkTTL: w.cfg.Evidence.LinkTTL, Heartbeat: runHeartbeat,
+		Options: remediate.Options{LinkTTL: w.cfg.Evidence.LinkTTL, Heartbeat: heartbeat,
 			HandlerTimeout: w.cfg.Worker.HandlerTimeout,
 			Switches:       remediate.Switches{KillSwitch: sw.KillSwitch, DryRun: sw.DryRun}},
 	})
 	return err
 }
 
-// A running run's handler writes its ledger record every runHeartbeat; one not written for
-// runStale (three missed heartbeats, by the NATS server's clock) belongs to a dead worker. A
-// crashed worker's event comes back after the consumer's ack wait (30 s), by when its run is
-// stale: it is taken over and reported well within 45 s of the crash.
-const (
-	runHeartbeat = 5 * time.Second
-	runStale     = 15 * time.Second
-)
+// runLiveness is how often a running run's handler writes its ledger record, and after how
+// long without a write (by the NATS server's clock) the run belongs to a dead worker. A crashed
+// worker's event comes back at most ack_wait after its last in-progress signal (sent every
+// ack_wait/3), so at least 2/3 ack_wait after its last ledger write: the stale time stays
+// below that, and the run is taken over on that very delivery, within ack_wait of the crash
+// (30 s by default), instead of being answered "executing elsewhere".
+func runLiveness(ackWait time.Duration) (heartbeat, stale time.Duration) {
+	heartbeat = min(max(ackWait/6, 250*time.Millisecond), 5*time.Second)
+	return heartbeat, 3 * heartbeat
+}
 
 // pagerDuty returns the PagerDuty client, or, with no token configured (the embedded
 // default), a local stand-in that prints notes and keeps them in a directory.

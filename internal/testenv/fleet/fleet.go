@@ -69,6 +69,7 @@ func Start(tb testing.TB, bins Binaries, o Options) *Fleet {
 		o.Targets = 2
 	}
 	f := &Fleet{Dir: tb.TempDir(), HostDir: hostDir(tb)}
+	tb.Cleanup(func() { f.keepLogsIfFailed(tb) })
 	f.Bed = sshbed.Start(tb, sshbed.Targets(o.Targets))
 	f.S3 = s3server.Start(tb)
 	f.S3Proxy = StartFaultProxy(tb, f.S3.Endpoint)
@@ -203,6 +204,25 @@ func waitJetStream(tb testing.TB, urls []string) {
 		}
 		time.Sleep(100 * time.Millisecond)
 	}
+}
+
+// keepLogsIfFailed copies the daemons' logs out of the test's temporary directory when the test
+// failed, so what the workers said survives the clean-up, and says where they are.
+func (f *Fleet) keepLogsIfFailed(tb testing.TB) {
+	if !tb.Failed() {
+		return
+	}
+	dir, err := os.MkdirTemp("", "alaya-fleet-logs-")
+	if err != nil {
+		return
+	}
+	logs, _ := filepath.Glob(filepath.Join(f.Dir, "*.log"))
+	for _, l := range logs {
+		if b, err := os.ReadFile(l); err == nil {
+			os.WriteFile(filepath.Join(dir, filepath.Base(l)), b, 0o644)
+		}
+	}
+	tb.Logf("fleet: the daemons' logs are kept in %s", dir)
 }
 
 func freePort(tb testing.TB) int {

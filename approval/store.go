@@ -10,43 +10,42 @@ import (
 	"github.com/alaya-sre/alaya/internal/kvkey"
 
 	"github.com/nats-io/nats.go/jetstream"
+
+	"github.com/alaya-sre/alaya/internal/servertime"
 )
 
 // Store keeps approval requests in a JetStream KeyValue bucket, one entry per gate under
 // "<incident>.<code>", JSON-encoded. The entry's revision is the lock: every change is an
 // Update against the revision that was read.
 type Store struct {
-	kv  jetstream.KeyValue
-	now func() time.Time // nil: the server's clock
+	kv    jetstream.KeyValue
+	now   func() time.Time // nil: the server's clock
+	clock *servertime.Clock
 }
 
 // NewStore wraps a bucket (the queue package creates "alaya_approvals"). now is the clock
 // used for creation, decisions and expiry; nil means the NATS server's clock (see Now), so
 // that workers whose clocks disagree still agree on when a gate expires.
 func NewStore(kv jetstream.KeyValue, now func() time.Time) *Store {
-	return &Store{kv: kv, now: now}
+	return &Store{kv: kv, now: now, clock: servertime.New(servertime.FromKV(kv))}
 }
 
-// clockKey is written to learn the server's time. It has no dot, so it can never be an
-// "<incident>.<code>" key.
+// clockKey is where earlier versions wrote to learn the server's time; scans skip it.
 const clockKey = "clock"
 
-// Now is the time every worker agrees on: the timestamp the NATS server gives a write to the
-// bucket (or the injected clock in tests). Expiry and start deadlines compare only this time,
-// never a worker's own clock.
+// Now is the time every worker agrees on: the NATS server's (or the injected clock in tests).
+// Expiry and start deadlines compare only this time, never a worker's own clock. It reads the
+// server's stamp on a stream info answer rather than writing and reading a key back: on a
+// replicated bucket a read may reach a replica that has not seen the write yet.
 func (s *Store) Now(ctx context.Context) (time.Time, error) {
 	if s.now != nil {
 		return s.now(), nil
 	}
-	rev, err := s.kv.Put(ctx, clockKey, nil)
+	t, err := s.clock.Now(ctx)
 	if err != nil {
 		return time.Time{}, fmt.Errorf("approval clock: %w", err)
 	}
-	e, err := s.kv.GetRevision(ctx, clockKey, rev)
-	if err != nil {
-		return time.Time{}, fmt.Errorf("approval clock: %w", err)
-	}
-	return e.Created().UTC(), nil
+	return t.UTC(), nil
 }
 
 // maxCodeAttempts bounds Create's retries on a code collision, which at 31^6 codes per

@@ -155,7 +155,9 @@ func readFleetState(ctx context.Context, f *fleet.Fleet) (string, error) {
 		}
 		state["stream "+name] = s.CachedInfo().Config
 		for c := range s.ListConsumers(ctx).Info() {
-			state["consumer "+name+"/"+c.Name] = c.Config
+			if c.Config.Durable != "" { // ephemeral ones are watchers that come and go
+				state["consumer "+name+"/"+c.Name] = c.Config
+			}
 		}
 	}
 	for name := range js.KeyValueStoreNames(ctx).Name() {

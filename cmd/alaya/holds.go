@@ -2,10 +2,8 @@ package main
 
 import (
 	"context"
-	"flag"
 	"fmt"
 	"io"
-	"os"
 	"text/tabwriter"
 	"time"
 )
@@ -17,21 +15,14 @@ func init() {
 // runHolds shows the hosts Alaya will not change again until a person has checked them (a
 // change on them was cut off or its worker died), and clears a host once checked.
 func runHolds(ctx context.Context, args []string, stdout, stderr io.Writer) int {
-	fs := flag.NewFlagSet("alaya holds", flag.ContinueOnError)
-	fs.SetOutput(stderr)
-	cfgPath := fs.String("config", os.Getenv("ALAYA_CONFIG"), "Alaya config file (for nats.urls)")
-	if err := fs.Parse(args); err != nil {
-		return 2
-	}
-	guard, closeQ, err := fleetGuard(ctx, *cfgPath)
-	if err != nil {
-		fmt.Fprintf(stderr, "alaya holds: %v\n", err)
-		return 1
+	guard, rest, closeQ, code := guardCommand(ctx, "holds", args, stderr)
+	if guard == nil {
+		return code
 	}
 	defer closeQ()
 	ctx, cancel := context.WithTimeout(ctx, 30*time.Second)
 	defer cancel()
-	switch rest := fs.Args(); {
+	switch {
 	case len(rest) == 2 && rest[0] == "clear":
 		if err := guard.ClearHold(ctx, rest[1]); err != nil {
 			fmt.Fprintf(stderr, "alaya holds: %v\n", err)

@@ -21,19 +21,12 @@ func init() {
 
 // runSwitch is the 3 a.m. brake: every worker reads the switches before every step.
 func runSwitch(ctx context.Context, args []string, stdout, stderr io.Writer) int {
-	fs := flag.NewFlagSet("alaya switch", flag.ContinueOnError)
-	fs.SetOutput(stderr)
-	cfgPath := fs.String("config", os.Getenv("ALAYA_CONFIG"), "Alaya config file (for nats.urls)")
-	if err := fs.Parse(args); err != nil {
-		return 2
-	}
-	guard, closeQ, err := fleetGuard(ctx, *cfgPath)
-	if err != nil {
-		fmt.Fprintf(stderr, "alaya switch: %v\n", err)
-		return 1
+	guard, rest, closeQ, code := guardCommand(ctx, "switch", args, stderr)
+	if guard == nil {
+		return code
 	}
 	defer closeQ()
-	switch rest := fs.Args(); {
+	switch {
 	case len(rest) == 2 && (rest[1] == "on" || rest[1] == "off"):
 		if err := guard.SetSwitch(ctx, rest[0], rest[1] == "on"); err != nil {
 			fmt.Fprintf(stderr, "alaya switch: %v\n", err)
@@ -50,6 +43,24 @@ func runSwitch(ctx context.Context, args []string, stdout, stderr io.Writer) int
 	}
 	fmt.Fprintf(stdout, "kill: %s\ndry-run: %s\n", onOff(s.Kill), onOff(s.DryRun))
 	return 0
+}
+
+// guardCommand is the front of the operator commands that read or set the fleet's safety
+// state: it parses -config, binds to the fleet and returns the guard, the other arguments and
+// the func that closes the connection; with a nil guard, the exit status to return.
+func guardCommand(ctx context.Context, name string, args []string, stderr io.Writer) (*safety.Guard, []string, func(), int) {
+	fs := flag.NewFlagSet("alaya "+name, flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	cfgPath := fs.String("config", os.Getenv("ALAYA_CONFIG"), "Alaya config file (for nats.urls)")
+	if err := fs.Parse(args); err != nil {
+		return nil, nil, nil, 2
+	}
+	guard, closeQ, err := fleetGuard(ctx, *cfgPath)
+	if err != nil {
+		fmt.Fprintf(stderr, "alaya %s: %v\n", name, err)
+		return nil, nil, nil, 1
+	}
+	return guard, fs.Args(), closeQ, 0
 }
 
 func fleetGuard(ctx context.Context, cfgPath string) (*safety.Guard, func(), error) {

@@ -216,3 +216,21 @@ func TestApproverNameCannotAddALine(t *testing.T) {
 		}
 	}
 }
+
+// PagerDuty trims long notes in webhooks (trimmed: true): the command may be only in the
+// note the API returns. The approval is taken from there, and the run starts.
+func TestTrimmedNoteIsReadInFullFromPagerDuty(t *testing.T) {
+	b := newBed(t)
+	code, runID := b.park(t, b.newP("w1"), "PTRIM")
+	ev := noteBy("PTRIM", "PONCALL", "Heap is at 97%, the dump is in the evidence.\n/alaya approve "+code, "trim-1")
+	trimmed := *ev.Note
+	trimmed.Content, trimmed.Trimmed = "Heap is at 97%, the dump is in", true
+	ev.Note = &trimmed
+	handle(t, b.newP("w2"), ev)
+	if b.pd.find("approved by PONCALL") == "" {
+		t.Fatalf("the trimmed note's approval was not taken: %q", b.pd.notes)
+	}
+	if st := b.record(t, runID).State; st == ledger.StateParked {
+		t.Errorf("run still parked after the approval in the full note")
+	}
+}

@@ -40,3 +40,14 @@ const (
 
 // Final reports whether s can no longer change.
 func (s GateState) Final() bool { return s != GatePending }
+
+// Run states: where a run is, as the run ledger records it, `alaya runs` shows it and the
+// approval flow reads it (a parked run waits at its gate; a running one has an owner).
+const (
+	RunRunning  = "running"
+	RunParked   = "parked"   // waiting at an approval gate
+	RunDone     = "done"     // every step ran (some may have failed)
+	RunFailed   = "failed"   // the run could not proceed
+	RunUnknown  = "unknown"  // a worker died during a step that changes a system
+	RunRejected = "rejected" // a gate was rejected, expired or cancelled
+)

@@ -14,14 +14,14 @@ import (
 	"github.com/alaya-sre/alaya/incident"
 )
 
-// Run states recorded in the ledger.
+// Run states recorded in the ledger: the domain's words (incident.Run*), named for the ledger.
 const (
-	StateRunning  = "running"
-	StateParked   = "parked"   // waiting at an approval gate
-	StateDone     = "done"     // every step ran (some may have failed)
-	StateFailed   = "failed"   // the run could not proceed
-	StateUnknown  = "unknown"  // a worker died during a step that changes a system
-	StateRejected = "rejected" // a gate was rejected, expired or cancelled
+	StateRunning  = incident.RunRunning
+	StateParked   = incident.RunParked
+	StateDone     = incident.RunDone
+	StateFailed   = incident.RunFailed
+	StateUnknown  = incident.RunUnknown
+	StateRejected = incident.RunRejected
 )
 
 // Step states.

@@ -189,3 +189,29 @@ func (w *world) current(id string) bool {
 	}
 	return false
 }
+
+// TestTakeoverWithinAckWait: with the default ack wait (30 s), every worker is killed while
+// approved changes run and started again at once. The runs they held come back with their
+// events and must each end with a final note within 45 s of the crash.
+func TestTakeoverWithinAckWait(t *testing.T) {
+	w := newWorld(t, 2, 4*time.Second, map[string]string{"ALAYA_WORKER_ACK_WAIT": "30s"})
+	var crash time.Time
+	sum := w.round(t, func() {
+		w.waitMark(t, "drain", "start")
+		for _, d := range w.f.Workers {
+			d.Kill()
+		}
+		crash = time.Now()
+		for _, d := range w.f.Workers {
+			d.Start()
+		}
+	})
+	for _, id := range w.incidents {
+		for _, n := range w.f.PD.Notes(id) {
+			if isFinal(n) && n.CreatedAt.Sub(crash) > 45*time.Second {
+				t.Errorf("%s: final note %v after the crash, want within 45 s", id, n.CreatedAt.Sub(crash).Round(time.Second))
+			}
+		}
+	}
+	t.Logf("every worker killed, default ack wait: %v", sum)
+}

@@ -35,9 +35,7 @@ const (
 func (p *Pipeline) renderNote(ctx context.Context, run *Run, extra string) string {
 	var b strings.Builder
 	printf(&b, "Alaya · %s (%s) · %s\n", run.Runbook.Name, run.Runbook.Version, run.statusLine())
-	if why := run.Decision.Why; why != "" {
-		printf(&b, "Matched: %s\n", oneLine(p.Redactor.String(why))) // redacted before it is clipped
-	}
+	p.renderWhy(&b, run.Decision)
 	if run.Failure != "" {
 		printf(&b, "⚠ %s\n", run.Failure)
 	}
@@ -201,6 +199,24 @@ func clip(s string) string {
 	}
 	r := []rune(s)
 	return string(r[:maxLineRunes-1]) + "…"
+}
+
+// renderWhy writes why the runbook matched: on one line when it fits, otherwise one clause
+// a line, so a long rule is broken between its sub-expressions, never inside one. Each is
+// redacted before it is clipped.
+func (p *Pipeline) renderWhy(b *strings.Builder, d runbooks.Decision) {
+	if d.Why == "" {
+		return
+	}
+	why := oneLine(p.Redactor.String(d.Why))
+	if utf8.RuneCountInString(why) < maxLineRunes || len(d.Clauses) < 2 {
+		printf(b, "Matched: %s\n", why)
+		return
+	}
+	b.WriteString("Matched, all of:\n")
+	for _, c := range d.Clauses {
+		printf(b, "  · %s\n", oneLine(p.Redactor.String(c)))
+	}
 }
 
 // oneLine is s on one line: runs of white space (line breaks among them) become one space,

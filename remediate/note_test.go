@@ -5,6 +5,7 @@ import (
 	"testing"
 	"unicode/utf8"
 
+	"github.com/alaya-sre/alaya/evidence"
 	"github.com/alaya-sre/alaya/runbooks"
 )
 
@@ -71,5 +72,30 @@ func TestClipLongLines(t *testing.T) {
 	long := strings.Repeat("x", 500)
 	if got := clip(long); utf8.RuneCountInString(got) != maxLineRunes || !strings.HasSuffix(got, "…") {
 		t.Errorf("clip gave %d runes", utf8.RuneCountInString(got))
+	}
+}
+
+// A rule too long for one line is broken between its clauses: every sub-expression and the
+// value it saw stays whole, where the old single line was cut mid-expression.
+func TestLongMatchIsBrokenBetweenClauses(t *testing.T) {
+	p := &Pipeline{Deps: Deps{Redactor: evidence.NewRedactor(nil)}}
+	clauses := []string{
+		`service in ["checkout", "payments", "storefront"] is true (service is "checkout")`,
+		`any(alerts, .details.check == "jvm_heap" && .details.heap_pct > 90) is true (.details.check of alerts is ["jvm_heap"])`,
+		`incident.urgency == "high" is true (incident.urgency is "high")`,
+	}
+	var b strings.Builder
+	p.renderWhy(&b, runbooks.Decision{Why: strings.Join(clauses, " and "), Clauses: clauses})
+	got := b.String()
+	for _, c := range clauses {
+		if !strings.Contains(got, "  · "+c+"\n") {
+			t.Errorf("clause not whole on its own line: %q\nnote:\n%s", c, got)
+		}
+	}
+	short := runbooks.Decision{Why: `service == "checkout" is true`, Clauses: []string{`service == "checkout" is true`}}
+	b.Reset()
+	p.renderWhy(&b, short)
+	if b.String() != "Matched: service == \"checkout\" is true\n" {
+		t.Errorf("short reason: %q", b.String())
 	}
 }

@@ -2,6 +2,7 @@ package runbooks
 
 import (
 	"fmt"
+	"strings"
 	"sync"
 
 	"github.com/alaya-sre/alaya/incident"
@@ -21,6 +22,8 @@ type Decision struct {
 	Runbook *Runbook
 	Matched bool
 	Why     string
+	// Clauses are Why's parts (joined by "and"), each a whole sub-expression and its value.
+	Clauses []string
 	// Skipped is set when the rule was not evaluated, e.g. "an earlier runbook (x) stopped
 	// matching".
 	Skipped string
@@ -78,7 +81,8 @@ func (c *Catalog) decide(ev *incident.Event, all bool) []Decision {
 		if err != nil {
 			d.Why = "rule failed: " + oneLine(err)
 		} else {
-			d.Why = rb.rule.explain(state)
+			d.Clauses = rb.rule.clauses(state)
+			d.Why = strings.Join(d.Clauses, " and ")
 		}
 		out = append(out, d)
 		if ok && rb.Stop {

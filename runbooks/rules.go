@@ -170,38 +170,42 @@ func (n *node) eval(s *evalState) (bool, error) {
 }
 
 // explain says which leaf decided the outcome and what it saw.
-func (r *rule) explain(s *evalState) string {
+func (r *rule) explain(s *evalState) string { return strings.Join(r.clauses(s), " and ") }
+
+// clauses are the explanation's parts, each a whole sub-expression with what it saw, for a
+// note that must break a long explanation between clauses rather than inside one.
+func (r *rule) clauses(s *evalState) []string {
 	if r.root == nil {
 		v, err := s.run(r.prog)
 		if err != nil {
-			return fmt.Sprintf("%s failed: %s", r.src, oneLine(err))
+			return []string{fmt.Sprintf("%s failed: %s", r.src, oneLine(err))}
 		}
-		return fmt.Sprintf("%s is %v", r.src, v)
+		return []string{fmt.Sprintf("%s is %v", r.src, v)}
 	}
-	_, text := r.root.explain(s)
-	return text
+	_, texts := r.root.explain(s)
+	return texts
 }
 
-func (n *node) explain(s *evalState) (bool, string) {
+func (n *node) explain(s *evalState) (bool, []string) {
 	switch n.op {
 	case opNot:
-		v, text := n.kids[0].explain(s)
-		return !v, text
+		v, texts := n.kids[0].explain(s)
+		return !v, texts
 	case opAnd, opOr:
 		decisive := n.op == opOr
 		var texts []string
 		for _, k := range n.kids {
-			v, text := k.explain(s)
+			v, kt := k.explain(s)
 			if v == decisive {
-				return v, text
+				return v, kt
 			}
-			texts = append(texts, text)
+			texts = append(texts, kt...)
 		}
-		return !decisive, strings.Join(texts, " and ")
+		return !decisive, texts
 	}
 	v, err := n.eval(s)
 	if err != nil {
-		return false, fmt.Sprintf("%s failed: %s", n.src, oneLine(err))
+		return false, []string{fmt.Sprintf("%s failed: %s", n.src, oneLine(err))}
 	}
 	text := fmt.Sprintf("%s is %v", n.src, v)
 	if slot := n.shown(); slot >= 0 {
@@ -209,7 +213,7 @@ func (n *node) explain(s *evalState) (bool, string) {
 			text += fmt.Sprintf(" (%s is %s)", s.paths.src[slot], showValue(lv))
 		}
 	}
-	return v, text
+	return v, []string{text}
 }
 
 func (n *node) shown() int {

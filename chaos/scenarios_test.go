@@ -35,6 +35,7 @@ func (w *world) round(t *testing.T, fault func()) tally {
 	}
 	for range ids {
 		if err := <-errs; err != nil {
+			w.dump()
 			t.Fatal(err)
 		}
 	}
@@ -43,15 +44,29 @@ func (w *world) round(t *testing.T, fault func()) tally {
 	}
 	start := time.Now()
 	tl := w.check(ctx)
+	if tl.lost > 0 {
+		w.dump()
+	}
 	t.Logf("round of %v: every run ended %v after the fault", ids, time.Since(start).Round(time.Second))
 	after, err := fleetState(w.f)
 	if err != nil {
 		t.Fatalf("fleet state after the round: %v", err)
 	}
+	if held := w.clearHolds(); held > 0 {
+		t.Logf("%d hosts held after changes with unknown outcomes; cleared, as the on-call would after a look", held)
+	}
 	if after != before {
 		t.Errorf("the fleet's stream, consumers, buckets or switches changed:\nbefore %s\nafter %s", before, after)
 	}
 	return tl
+}
+
+// dump keeps what every process was doing, stacks and all, in the logs the fleet keeps.
+func (w *world) dump() {
+	w.f.Receiver.Dump()
+	for _, d := range w.f.Workers {
+		d.Dump()
+	}
 }
 
 // resetMarks starts each round on clean hosts, so a round is judged by its own incidents.

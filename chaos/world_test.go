@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"context"
 	"fmt"
+	"maps"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -12,9 +13,14 @@ import (
 	"testing"
 	"time"
 
+	"github.com/nats-io/nats.go"
+	"github.com/nats-io/nats.go/jetstream"
+
 	"github.com/alaya-sre/alaya/incident"
 	"github.com/alaya-sre/alaya/internal/pdstandin"
 	"github.com/alaya-sre/alaya/internal/testenv/fleet"
+	"github.com/alaya-sre/alaya/queue"
+	"github.com/alaya-sre/alaya/safety"
 )
 
 // chaosRunbook diagnoses, waits for approval, then changes the host twice. Each change
@@ -63,6 +69,13 @@ type world struct {
 // newWorld starts a fleet whose system-changing steps each take pause.
 func newWorld(t *testing.T, workers int, pause time.Duration, env map[string]string) *world {
 	w := &world{t: t}
+	// The scenarios are about faults, not the fleet's brakes: a long run of rounds must not
+	// reach storm mode (20 incidents a minute by default) or the hourly action cap.
+	env = maps.Clone(env)
+	if env == nil {
+		env = map[string]string{}
+	}
+	env["ALAYA_SAFETY_STORM_INCIDENTS"], env["ALAYA_SAFETY_MAX_ACTIONS"] = "1000000", "1000000"
 	w.f = fleet.Start(t, bins, fleet.Options{Workers: workers, Targets: 3, Env: env,
 		Runbooks: func(f *fleet.Fleet) map[string]string {
 			mark := strings.NewReplacer("LOG", w.actionLog(f), "PAUSE", fmt.Sprintf("%.1f", pause.Seconds())).Replace(markCmd)
@@ -97,9 +110,12 @@ var codeRe = regexp.MustCompile(`/alaya approve ([0-9A-Z]{6})`)
 
 // approve waits for the gate's note and approves it as the on-call, with a note.
 func (w *world) approve(ctx context.Context, id string) error {
-	note, err := w.waitNote(ctx, id, func(n pdstandin.Note) bool { return codeRe.MatchString(n.Content) })
+	note, err := w.waitNote(ctx, id, func(n pdstandin.Note) bool { return codeRe.MatchString(n.Content) || isFinal(n) })
 	if err != nil {
 		return fmt.Errorf("%s: no approval request: %w", id, err)
+	}
+	if !codeRe.MatchString(note.Content) {
+		return fmt.Errorf("%s: the run ended without asking for approval:\n%s", id, note.Content)
 	}
 	code := codeRe.FindStringSubmatch(note.Content)[1]
 	_, err = w.f.PD.AddNoteAs(id, fleet.OnCallID, "/alaya approve "+code)
@@ -149,4 +165,40 @@ func (w *world) marks() []mark {
 		}
 	}
 	return out
+}
+
+// clearHolds does what the on-call does after checking a host whose change ended unknown
+// (`alaya holds clear HOST`), so the next round starts on hosts Alaya may change again. It
+// returns how many hosts were held.
+func (w *world) clearHolds() int {
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	nc, err := nats.Connect(strings.Join(w.f.NATS.URLs(), ","))
+	if err != nil {
+		w.t.Fatal(err)
+	}
+	defer nc.Close()
+	js, err := jetstream.New(nc)
+	if err != nil {
+		w.t.Fatal(err)
+	}
+	runs, err := js.KeyValue(ctx, queue.BucketRuns)
+	if err != nil {
+		w.t.Fatal(err)
+	}
+	switches, err := js.KeyValue(ctx, queue.BucketSwitches)
+	if err != nil {
+		w.t.Fatal(err)
+	}
+	g := safety.New(nil, runs, switches)
+	holds, err := g.Holds(ctx)
+	if err != nil {
+		w.t.Fatal(err)
+	}
+	for _, h := range holds {
+		if err := g.ClearHold(ctx, h.Host); err != nil {
+			w.t.Fatal(err)
+		}
+	}
+	return len(holds)
 }

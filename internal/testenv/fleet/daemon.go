@@ -93,6 +93,10 @@ func (d *Daemon) Kill() { d.signalAndWait(syscall.SIGKILL) }
 // has exited: within its shutdown grace, or it is killed when the grace is long past.
 func (d *Daemon) Stop() { d.signalAndWait(syscall.SIGTERM) }
 
+// Dump makes the process print every goroutine's stack into its log and exit (SIGQUIT), for
+// a test that found it stuck.
+func (d *Daemon) Dump() { d.signalAndWait(syscall.SIGQUIT) }
+
 // Running reports whether the process is up.
 func (d *Daemon) Running() bool {
 	d.mu.Lock()

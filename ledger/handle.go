@@ -70,7 +70,11 @@ func (h *Handle) write(ctx context.Context, change func(*Record), owner string) 
 		change(&next)
 		next.Owner, next.Write, next.Heartbeat = owner, h.nextWrite(), time.Now()
 		data, _ := json.Marshal(next)
-		rev, err := h.l.kv.Update(ctx, runKey(next.ID), data, h.rev)
+		// Each write is bounded on its own: a request sent just as a nats-server dies is never
+		// answered, and the handler's context may have no deadline. The read-back settles it.
+		wctx, cancel := context.WithTimeout(ctx, writeTimeout)
+		rev, err := h.l.kv.Update(wctx, runKey(next.ID), data, h.rev)
+		cancel()
 		if err != nil {
 			var own *ownWrite
 			rev, err = h.resolve(ctx, next, data, err)
@@ -88,6 +92,10 @@ func (h *Handle) write(ctx context.Context, change func(*Record), owner string) 
 		return nil
 	}
 }
+
+// writeTimeout bounds one ledger write's wait for its answer; JetStream answers in
+// milliseconds, a cluster electing a new leader in a few seconds.
+const writeTimeout = 10 * time.Second
 
 // ownWrite is a record read back that an earlier write of this handle produced.
 type ownWrite struct {

@@ -70,7 +70,9 @@ func (l *Ledger) Begin(ctx context.Context, rec Record) (h *Handle, fresh bool, 
 		rec.Steps = map[string]Step{}
 	}
 	data, _ := json.Marshal(rec)
-	rev, err := l.kv.Create(ctx, runKey(rec.ID), data)
+	cctx, cancel := context.WithTimeout(ctx, writeTimeout) // bounded like every write (handle.go)
+	rev, err := l.kv.Create(cctx, runKey(rec.ID), data)
+	cancel()
 	if err == nil {
 		h.rec, h.rev = rec, rev
 		return h, true, nil
@@ -97,7 +99,9 @@ func (l *Ledger) Load(ctx context.Context, id string) (*Handle, error) {
 }
 
 func (l *Ledger) load(ctx context.Context, id string) (*Handle, jetstream.KeyValueEntry, error) {
-	e, err := l.kv.Get(ctx, runKey(id))
+	gctx, cancel := context.WithTimeout(ctx, writeTimeout)
+	defer cancel()
+	e, err := l.kv.Get(gctx, runKey(id))
 	if err != nil {
 		return nil, nil, fmt.Errorf("ledger: get %s: %w", id, err)
 	}

@@ -137,3 +137,44 @@ func mustJSON(t *testing.T, v any) []byte {
 	}
 	return b
 }
+
+// hungReply applies the next n updates and then never answers, as a request sent just as a
+// nats-server died: the reply inbox waits forever unless the caller bounds it.
+type hungReply struct {
+	jetstream.KeyValue
+	n atomic.Int32
+}
+
+func (k *hungReply) Update(ctx context.Context, key string, value []byte, last uint64) (uint64, error) {
+	rev, err := k.KeyValue.Update(ctx, key, value, last)
+	if err == nil && k.n.Add(-1) >= 0 {
+		<-ctx.Done()
+		return 0, ctx.Err()
+	}
+	return rev, err
+}
+
+// A write whose answer never comes is bounded and settled by reading back, even when the
+// handler's own context has no deadline: on the fleet, a ledger write sent as a node was
+// SIGKILLed hung its run for good.
+func TestUnansweredWriteIsBoundedAndReadBack(t *testing.T) {
+	kv := &hungReply{KeyValue: bucket(t)}
+	l := ledger.New(kv, "w1", time.Minute)
+	h, _, err := l.Begin(t.Context(), ledger.Record{ID: "r1"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	kv.n.Store(1)
+	done := make(chan error, 1)
+	go func() {
+		done <- h.Update(context.Background(), func(r *ledger.Record) { r.NextStep = 3 })
+	}()
+	select {
+	case err := <-done:
+		if err != nil {
+			t.Fatalf("the applied write was reported failed: %v", err)
+		}
+	case <-time.After(30 * time.Second):
+		t.Fatal("a write without an answer hung the handler")
+	}
+}

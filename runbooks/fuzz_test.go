@@ -24,7 +24,7 @@ func FuzzLoad(f *testing.F) {
 	f.Fuzz(func(t *testing.T, data []byte) {
 		rb, err := Parse("fuzz.yaml", data, inv)
 		if err != nil {
-			for _, e := range unjoin(err) {
+			for _, e := range yamlfile.Split(err) {
 				var ye *yamlfile.Error
 				if !errors.As(e, &ye) || !strings.HasPrefix(e.Error(), "fuzz.yaml") {
 					t.Fatalf("unpositioned error %T: %v", e, e)

@@ -97,14 +97,14 @@ func parse(file string, data []byte, inv *inventory.Inventory, paths *pathTable)
 	var raw fileYAML
 	doc, err := yamlfile.Decode(file, data, &raw)
 	if doc == nil || doc.Root == nil {
-		return nil, asList(file, err)
+		return nil, yamlfile.AsList(file, err)
 	}
 	sum := sha256.Sum256(data)
 	l := &loader{doc: doc, lines: strings.Split(string(data), "\n"), inv: inv}
 	if err != nil {
 		// Type and unknown-key problems leave the rest decoded: keep checking, so an author
 		// sees every problem of the file at once.
-		l.errs = asList(file, err)
+		l.errs = yamlfile.AsList(file, err)
 	}
 	l.rb = &Runbook{
 		Name: raw.Name, Description: strings.TrimSpace(raw.Description), Owner: raw.Owner,
@@ -127,27 +127,6 @@ func parse(file string, data []byte, inv *inventory.Inventory, paths *pathTable)
 		return nil, l.errs
 	}
 	return l.rb, nil
-}
-
-// asList keeps yamlfile's problems as they are and wraps anything else at the file.
-func asList(file string, err error) yamlfile.List {
-	var list yamlfile.List
-	for _, e := range unjoin(err) {
-		var ye *yamlfile.Error
-		if errors.As(e, &ye) {
-			list = append(list, ye)
-		} else {
-			list.Add(yamlfile.Pos{File: file, Line: 1, Col: 1}, "%v", e)
-		}
-	}
-	return list
-}
-
-func unjoin(err error) []error {
-	if j, ok := err.(interface{ Unwrap() []error }); ok {
-		return j.Unwrap()
-	}
-	return []error{err}
 }
 
 func (l *loader) header(raw fileYAML) {

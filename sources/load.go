@@ -70,11 +70,11 @@ func parse(file string, data []byte, opt Options) (*Source, yamlfile.List) {
 	var raw fileYAML
 	doc, err := yamlfile.Decode(file, data, &raw)
 	if doc == nil || doc.Root == nil {
-		return nil, asList(file, err)
+		return nil, yamlfile.AsList(file, err)
 	}
 	var errs yamlfile.List
 	if err != nil {
-		errs = asList(file, err)
+		errs = yamlfile.AsList(file, err)
 	}
 	s := &Source{Name: raw.Name, Description: strings.TrimSpace(raw.Description), File: file, Pos: doc.Pos("")}
 	errs = append(errs, checkName(doc, raw.Name)...)
@@ -176,25 +176,4 @@ func (a *Auth) hmac(doc *yamlfile.Doc, h *hmacYAML) yamlfile.List {
 		errs.Add(doc.Pos("auth.hmac.max_age"), "auth.hmac.max_age: must be positive")
 	}
 	return errs
-}
-
-// asList keeps yamlfile's problems as they are and wraps anything else at the file.
-func asList(file string, err error) yamlfile.List {
-	var list yamlfile.List
-	for _, e := range unjoin(err) {
-		var ye *yamlfile.Error
-		if errors.As(e, &ye) {
-			list = append(list, ye)
-		} else {
-			list.Add(yamlfile.Pos{File: file, Line: 1, Col: 1}, "%v", e)
-		}
-	}
-	return list
-}
-
-func unjoin(err error) []error {
-	if j, ok := err.(interface{ Unwrap() []error }); ok {
-		return j.Unwrap()
-	}
-	return []error{err}
 }

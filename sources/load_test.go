@@ -68,7 +68,7 @@ func TestLoadErrors(t *testing.T) {
 					t.Errorf("error does not contain %q:\n%v", w, err)
 				}
 			}
-			for _, e := range unjoin(err) {
+			for _, e := range yamlfile.Split(err) {
 				var ye *yamlfile.Error
 				if !errors.As(e, &ye) || ye.Pos.Line == 0 {
 					t.Errorf("unpositioned error %v", e)

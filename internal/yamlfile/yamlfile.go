@@ -252,3 +252,26 @@ func goTypeWord(t string) string {
 	}
 	return "a " + t
 }
+
+// AsList keeps Decode's problems as they are and places any other error (a file that cannot
+// be read, say) at the start of file, so a loader reports both kinds the same way.
+func AsList(file string, err error) List {
+	var list List
+	for _, e := range Split(err) {
+		var ye *Error
+		if errors.As(e, &ye) {
+			list = append(list, ye)
+		} else {
+			list.Add(Pos{File: file, Line: 1, Col: 1}, "%v", e)
+		}
+	}
+	return list
+}
+
+// Split returns the errors joined in err (errors.Join, List.Err), or err alone.
+func Split(err error) []error {
+	if j, ok := err.(interface{ Unwrap() []error }); ok {
+		return j.Unwrap()
+	}
+	return []error{err}
+}

@@ -14,6 +14,7 @@ GOBIN_DIR=${GOBIN:-$(go env GOPATH)/bin}
 apt_pkgs=()
 command -v /usr/sbin/sshd >/dev/null || apt_pkgs+=(openssh-server openssh-client)
 command -v haproxy >/dev/null || apt_pkgs+=(haproxy)
+command -v openssl >/dev/null || apt_pkgs+=(openssl)
 command -v chromium >/dev/null || apt_pkgs+=(chromium)
 command -v ip >/dev/null || apt_pkgs+=(iproute2)
 if [ ${#apt_pkgs[@]} -gt 0 ]; then

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"slices"
 	"time"
 
 	"github.com/nats-io/nats.go/jetstream"
@@ -37,6 +38,10 @@ func (s *Store) Decide(ctx context.Context, incident, code string, d Decision) (
 		}
 		if r.State.Final() {
 			return r, refuse(ErrAlreadyDecided, r, "%s", describeDecision(r))
+		}
+		if d.Note != "" && slices.Contains(r.Spent, d.Note) {
+			return r, refuse(ErrSpent, r, "this note's approval was used on %s and given back because the change could not start; "+
+				"the gate is pending again and needs a new note", r.Reopened.UTC().Format(time.RFC3339))
 		}
 		if err := checkDecision(r, d); err != nil {
 			return r, err
@@ -83,6 +88,7 @@ func apply(r *Request, d Decision) {
 	r.DecidedByName = d.ByName
 	r.DecidedAt = d.At
 	r.Reason = d.Reason
+	r.DecidedNote = d.Note
 	if d.State == StateApproved {
 		r.StartBy = d.At.Add(DefaultStartDeadline)
 	}

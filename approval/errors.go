@@ -28,6 +28,9 @@ var (
 	// ErrPlanChanged: the plan differs from the one that was shown and hashed. Refuse; a new
 	// gate with a new code must be posted.
 	ErrPlanChanged = errors.New("plan changed since it was shown")
+	// ErrSpent: the note's approval was used and given back (Reopen: the change could not
+	// start yet); a new note must approve again. Report, do nothing else.
+	ErrSpent = errors.New("approval already used")
 	// ErrSelf: the note was written by Alaya itself. Ignore silently: answering it would
 	// write another note, which would come back as another webhook.
 	ErrSelf = errors.New("note written by alaya")
@@ -57,7 +60,7 @@ func refuse(err error, req *Request, format string, args ...any) *Refusal {
 
 // Reason is a short, stable code for a refusal, fit for a metric label or a log field:
 // "not_found", "not_pending", "already_decided", "not_allowed", "expired", "resolved",
-// "plan_changed", "self"; "" for nil and "error" for anything else (an I/O failure that
+// "plan_changed", "spent", "self"; "" for nil and "error" for anything else (an I/O failure that
 // should be retried rather than reported as a refusal).
 func Reason(err error) string {
 	for _, c := range []struct {
@@ -66,7 +69,7 @@ func Reason(err error) string {
 	}{
 		{ErrSelf, "self"}, {ErrNotFound, "not_found"}, {ErrAlreadyDecided, "already_decided"},
 		{ErrNotPending, "not_pending"}, {ErrNotAllowed, "not_allowed"}, {ErrExpired, "expired"},
-		{ErrResolved, "resolved"}, {ErrPlanChanged, "plan_changed"}, {ErrExists, "exists"},
+		{ErrResolved, "resolved"}, {ErrSpent, "spent"}, {ErrPlanChanged, "plan_changed"}, {ErrExists, "exists"},
 	} {
 		if errors.Is(err, c.err) {
 			return c.code

@@ -91,6 +91,14 @@ type Request struct {
 	// Settled is set once nothing is left to do for an approved gate: its run started, or
 	// the approval lapsed. The sweeper looks only at approved gates not settled.
 	Settled bool `json:"settled,omitempty"`
+	// DecidedNote is the note (or page decision) that decided the gate. Spent lists the notes
+	// whose approval was given back by Reopen: delivered again, they decide nothing.
+	DecidedNote string   `json:"decided_note,omitempty"`
+	Spent       []string `json:"spent,omitempty"`
+	// Reopened is when the gate last went from approved back to pending (Reopen), Reopens
+	// how many times.
+	Reopened time.Time `json:"reopened,omitzero"`
+	Reopens  int       `json:"reopens,omitempty"`
 
 	Resume        ResumePoint `json:"resume"`
 	PlanText      string      `json:"plan_text"`
@@ -111,4 +119,7 @@ type Decision struct {
 	PlanHash string
 	// At defaults to the store's clock.
 	At time.Time
+	// Note identifies the note or page decision this decision comes from: one whose approval
+	// was given back (Reopen) is refused with ErrSpent.
+	Note string
 }

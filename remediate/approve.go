@@ -1,6 +1,7 @@
 package remediate
 
 import (
+	"cmp"
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
@@ -188,7 +189,7 @@ func (p *Pipeline) decide(ctx context.Context, n *note) error {
 	}
 	req, err := p.Gates.Store.Decide(ctx, n.inc.ID, n.req.Code, approval.Decision{
 		State: decisionState(n.cmd.Verb), By: n.author.ID, ByName: approval.Name(n.author),
-		Reason: n.cmd.Reason, PlanHash: hash, At: n.now,
+		Reason: n.cmd.Reason, PlanHash: hash, At: n.now, Note: cmp.Or(n.ev.Note.ID, n.ev.ID),
 	})
 	if err != nil {
 		return classifyRefusal(err)

@@ -58,6 +58,9 @@ func (p *Pipeline) execute(ctx context.Context, run *Run) error {
 		if !p.runStep(ctx, run, i, step) {
 			return queue.Retry(errStopping) // a host's change was not started: left for the next handler
 		}
+		if err := p.afterDenials(ctx, run); err != nil {
+			return err
+		}
 	}
 	if ctx.Err() != nil {
 		return p.cut(ctx, run)
@@ -175,9 +178,13 @@ func (p *Pipeline) runOnHost(ctx context.Context, run *Run, index int, step *run
 	}
 	if step.Mutating {
 		// A refusal by the fleet's limits counts as a failure, so the host's later steps
-		// (restart after a refused detach) do not run either.
-		if reason := p.guardAction(ctx, run, hostName); reason != "" {
-			res.Err, res.ExitCode = reason, -1
+		// (restart after a refused detach) do not run either; unless it gives the approval
+		// back (afterDenials), when nothing has changed yet.
+		if d := p.guard(ctx, run, hostName); d != nil {
+			res.Err, res.ExitCode = d.why, -1
+			if d.later {
+				res.denied = d
+			}
 			return res
 		}
 		var stop context.CancelFunc

@@ -34,46 +34,57 @@ func (p *Pipeline) storm(ctx context.Context, incidentID string) bool {
 	return storm
 }
 
+// denial is why the fleet's limits refuse a change on a host now. One that passes with time
+// or a person's act (a cooldown, a busy host, the action cap, a hold) is later: while the run
+// has changed nothing since its gate, it gives the approval back (reopen.go).
+type denial struct {
+	why   string
+	later bool
+	until time.Time // when the change may be tried again, if known (a cooldown's end)
+}
+
+func failedCheck(err error) *denial { return &denial{why: "safety check failed: " + err.Error()} }
+
 // guardAction decides whether a step that changes a system may run on host now, and takes
 // what it needs to: the host's lease (held by the run until it finishes) and its cooldown.
-// It returns why not, or "". Any failure to check fails closed.
-func (p *Pipeline) guardAction(ctx context.Context, run *Run, host string) string {
+// It returns why not, or nil. Any failure to check fails closed.
+func (p *Pipeline) guardAction(ctx context.Context, run *Run, host string) *denial {
 	if p.Safety == nil {
-		return ""
+		return nil
 	}
 	g, rb := p.Safety.Guard, run.Runbook
 	if h, err := g.Held(ctx, host); err != nil {
-		return "safety check failed: " + err.Error()
+		return failedCheck(err)
 	} else if h != nil {
-		return fmt.Sprintf("%s is held: %s (run %s, step %s); a person must check the host, then `alaya holds clear %s`",
-			host, h.Reason, h.Run, h.Step, host)
+		return &denial{later: true, why: fmt.Sprintf("%s is held: %s (run %s, step %s); a person must check the host, then `alaya holds clear %s`",
+			host, h.Reason, h.Run, h.Step, host)}
 	}
 	until, cooling, err := g.Cooldown(ctx, rb.Name, host, run.ID, rb.Limits.Cooldown)
 	if err != nil {
-		return "safety check failed: " + err.Error()
+		return failedCheck(err)
 	}
 	if cooling {
-		return fmt.Sprintf("cooldown: %s changed %s less than %s ago; next allowed after %s",
-			rb.Name, host, rb.Limits.Cooldown, until.UTC().Format("15:04:05Z"))
+		return &denial{later: true, until: until, why: fmt.Sprintf("cooldown: %s changed %s less than %s ago; next allowed after %s",
+			rb.Name, host, rb.Limits.Cooldown, until.UTC().Format("15:04:05Z"))}
 	}
 	if err := p.leaseHost(ctx, run, host); err != nil {
 		if errors.Is(err, safety.ErrHostBusy) {
-			return err.Error()
+			return &denial{later: true, why: err.Error()}
 		}
-		return "safety check failed: " + err.Error()
+		return failedCheck(err)
 	}
 	ok, err := g.AllowAction(ctx, p.Safety.Limits)
 	if err != nil {
-		return "safety check failed: " + err.Error()
+		return failedCheck(err)
 	}
 	if !ok {
-		return fmt.Sprintf("action cap: more than %d system changes in %s across Alaya; ask a person",
-			p.Safety.Limits.MaxActions, p.Safety.Limits.ActionWindow)
+		return &denial{later: true, why: fmt.Sprintf("action cap: more than %d system changes in %s across Alaya; ask a person",
+			p.Safety.Limits.MaxActions, p.Safety.Limits.ActionWindow)}
 	}
 	if err := g.MarkRun(ctx, rb.Name, host, run.ID); err != nil {
-		return "safety check failed: " + err.Error()
+		return failedCheck(err)
 	}
-	return ""
+	return nil
 }
 
 // hold keeps host out of further automatic changes after the step at key ended unknown, and

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strconv"
 	"strings"
 	"time"
 
@@ -71,6 +72,9 @@ func (p *Pipeline) announce(ctx context.Context, run *Run) error {
 	content := fmt.Sprintf("Alaya · %s: approved by %s (code %s, plan %s). Executing %d %s on %s.\nRun %s",
 		run.Runbook.Name, who(req), req.Code, short(req.PlanHash), n, steps, strings.Join(run.Plan.Targets, ", "), run.ID)
 	id := run.ID + ".start." + req.Code
+	if req.Reopens > 0 {
+		id += "." + strconv.Itoa(req.Reopens) // approved again after the gate was reopened
+	}
 	if err := p.Outbox.Enqueue(ctx, id, run.Event.Incident.ID, p.Redactor.String(content)); err != nil {
 		return classify(err)
 	}
@@ -115,6 +119,11 @@ func (p *Pipeline) adoptApproved(ctx context.Context, req *approval.Request) err
 	h, err := p.Ledger.Takeover(ctx, req.Run)
 	if err != nil {
 		return p.ledgerErr(ctx, req.Run, err)
+	}
+	if rec := h.Record(); rec.State != ledger.StateRunning {
+		// It ended, or parked at its gate again (reopened), since the approval was read:
+		// nothing to adopt, and this approval must not start it.
+		return p.replayNote(ctx, req, nil, rec)
 	}
 	run, err := p.rebuild(h)
 	if err != nil {

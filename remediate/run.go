@@ -83,6 +83,9 @@ type HostResult struct {
 	// EvidenceErr says which of the step's evidence could not be stored. It never changes
 	// the step's outcome: what happened on the host happened.
 	EvidenceErr string
+	// denied is set when the fleet's limits refused the change in a way that passes (see
+	// denial): while nothing has changed since the gate, the gate is pending again.
+	denied *denial
 }
 
 // OK reports whether the step ran and exited zero.

@@ -8,22 +8,41 @@ import (
 	"log/slog"
 	"os"
 	"path/filepath"
+	"time"
 
 	"github.com/alaya-sre/alaya/config"
 	"github.com/alaya-sre/alaya/evidence"
 )
 
 // newStore returns the evidence store the config names: S3 when a bucket is set, otherwise
-// the local directory (the embedded default).
+// the local directory (the embedded default). An S3 bucket is checked before the worker starts
+// (it exists, the credentials reach it, it has Object Lock when evidence.object_lock asks for
+// it), so a mistake stops the start instead of the first incident's evidence.
 func newStore(ctx context.Context, cfg *config.Config, log *slog.Logger) (evidence.Store, error) {
-	if cfg.Evidence.Bucket != "" {
-		return evidence.NewS3(ctx, evidence.S3Config{
-			Bucket: cfg.Evidence.Bucket, Prefix: cfg.Evidence.Prefix, Region: cfg.Evidence.Region,
-			Endpoint: cfg.Evidence.Endpoint, PathStyle: cfg.Evidence.PathStyle,
-		}, log)
+	if cfg.Evidence.Bucket == "" {
+		return newFSStore(cfg)
 	}
-	return newFSStore(cfg)
+	s3cfg := evidence.S3Config{
+		Bucket: cfg.Evidence.Bucket, Prefix: cfg.Evidence.Prefix, Region: cfg.Evidence.Region,
+		Endpoint: cfg.Evidence.Endpoint, PathStyle: cfg.Evidence.PathStyle,
+	}
+	if l := cfg.Evidence.ObjectLock; l.Mode != "" {
+		s3cfg.ObjectLock = &evidence.ObjectLock{Mode: l.Mode, Days: l.Days}
+	}
+	s, err := evidence.NewS3(ctx, s3cfg, log)
+	if err != nil {
+		return nil, err
+	}
+	cctx, cancel := context.WithTimeout(ctx, storeCheckTimeout)
+	defer cancel()
+	if err := s.Check(cctx); err != nil {
+		return nil, err
+	}
+	return s, nil
 }
+
+// storeCheckTimeout bounds the start-up check of the evidence bucket (two S3 requests).
+const storeCheckTimeout = 15 * time.Second
 
 func newFSStore(cfg *config.Config) (*evidence.FS, error) {
 	key, err := linkKey(cfg)

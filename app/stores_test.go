@@ -2,10 +2,14 @@ package app
 
 import (
 	"bytes"
+	"context"
+	"errors"
 	"sync"
 	"testing"
 
 	"github.com/alaya-sre/alaya/config"
+	"github.com/alaya-sre/alaya/evidence"
+	"github.com/alaya-sre/alaya/internal/testenv/s3server"
 )
 
 // TestLinkKeyIsSharedByProcessesStartingTogether: receiver and worker on one machine create
@@ -32,5 +36,33 @@ func TestLinkKeyIsSharedByProcessesStartingTogether(t *testing.T) {
 	again, _ := linkKey(cfg)
 	if !bytes.Equal(again, keys[0]) {
 		t.Error("the key changed on restart")
+	}
+}
+
+// The worker refuses to start when evidence.object_lock is set and the bucket has no Object
+// Lock: its evidence would otherwise be deletable, or refused by S3 on the first incident.
+func TestStoreRefusesBucketWithoutObjectLock(t *testing.T) {
+	srv := s3server.Start(t)
+	locked := srv.NewLockedBucket(t, "locked-evidence")
+	for _, tt := range []struct {
+		bucket string
+		want   error
+	}{
+		{srv.Bucket, evidence.ErrNoObjectLock},
+		{locked, nil},
+	} {
+		env := map[string]string{
+			"ALAYA_EVIDENCE_BUCKET": tt.bucket, "ALAYA_EVIDENCE_ENDPOINT": srv.Endpoint,
+			"ALAYA_EVIDENCE_REGION": srv.Region, "ALAYA_EVIDENCE_PATH_STYLE": "true",
+			"ALAYA_EVIDENCE_OBJECT_LOCK_MODE": "COMPLIANCE", "ALAYA_EVIDENCE_OBJECT_LOCK_DAYS": "7",
+		}
+		cfg, err := config.Load("", func(k string) string { return env[k] })
+		if err != nil {
+			t.Fatal(err)
+		}
+		_, err = newStore(context.Background(), cfg, nil)
+		if !errors.Is(err, tt.want) {
+			t.Errorf("bucket %s: newStore = %v, want %v", tt.bucket, err, tt.want)
+		}
 	}
 }

@@ -168,6 +168,15 @@ type Evidence struct {
 	Endpoint  string        `yaml:"endpoint"`   // S3-compatible servers
 	PathStyle bool          `yaml:"path_style"` // S3-compatible servers
 	LinkTTL   time.Duration `yaml:"link_ttl"`
+	// ObjectLock writes every evidence object with an S3 Object Lock retention, so that
+	// evidence cannot be deleted before it ends. S3 only; the bucket must have Object Lock.
+	ObjectLock ObjectLock `yaml:"object_lock"`
+}
+
+// ObjectLock is the retention of evidence objects; Mode empty: none.
+type ObjectLock struct {
+	Mode string `yaml:"mode"` // GOVERNANCE (bypass with s3:BypassGovernanceRetention) or COMPLIANCE (nobody)
+	Days int    `yaml:"days"` // counted from each object's upload
 }
 
 // ELBv2 enables lb_detach/lb_attach with provider elbv2. Credentials come from the AWS default

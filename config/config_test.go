@@ -54,6 +54,11 @@ func TestLoadErrorsNameFileAndLine(t *testing.T) {
 			`testdata/bad_secrets.yaml:6:23: receiver.alertmanager_token: 5 bytes, need at least 16`,
 			`testdata/bad_secrets.yaml:7:18: receiver.link_key_file: 5 bytes, need at least 32`,
 		}},
+		{"bad_object_lock.yaml", []string{
+			`testdata/bad_object_lock.yaml:4:11: evidence.object_lock.mode "legal": expected GOVERNANCE or COMPLIANCE`,
+			`testdata/bad_object_lock.yaml:5:11: evidence.object_lock.days 0: expected 1 to 3650`,
+			`evidence.object_lock needs evidence.bucket`,
+		}},
 		{"bad_nats.yaml", []string{
 			`testdata/bad_nats.yaml:2:3: nats: set only one of credentials, nkey_seed_file, or user and password`,
 			`testdata/bad_nats.yaml:3:16: nats.credentials: stat testdata/missing.creds: no such file or directory`,

@@ -9,6 +9,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/alaya-sre/alaya/evidence"
 	"github.com/alaya-sre/alaya/internal/yamlfile"
 )
 
@@ -59,6 +60,7 @@ func (c *Config) validate(doc *yamlfile.Doc) error {
 	if c.Evidence.Bucket == "" && c.Evidence.Dir == "" {
 		errs.Add(at("evidence"), "evidence: set bucket (S3) or dir (local directory)")
 	}
+	c.validateObjectLock(&errs, at)
 	if c.Approvals.OnCallLevels < 1 {
 		errs.Add(at("approvals.on_call_levels"), "approvals.on_call_levels must be at least 1")
 	}
@@ -69,6 +71,26 @@ func (c *Config) validate(doc *yamlfile.Doc) error {
 		errs.Add(at("worker.concurrency"), "worker.concurrency must be at least 1")
 	}
 	return errs.Err()
+}
+
+// validateObjectLock checks evidence.object_lock: a mode S3 knows, a retention in days, and
+// an S3 bucket to apply it to.
+func (c *Config) validateObjectLock(errs *yamlfile.List, at func(string) yamlfile.Pos) {
+	l := c.Evidence.ObjectLock
+	if l == (ObjectLock{}) {
+		return
+	}
+	switch strings.ToUpper(l.Mode) {
+	case "GOVERNANCE", "COMPLIANCE":
+	default:
+		errs.Add(at("evidence.object_lock.mode"), "evidence.object_lock.mode %q: expected GOVERNANCE or COMPLIANCE", l.Mode)
+	}
+	if l.Days < 1 || l.Days > evidence.MaxLockDays {
+		errs.Add(at("evidence.object_lock.days"), "evidence.object_lock.days %d: expected 1 to %d", l.Days, evidence.MaxLockDays)
+	}
+	if c.Evidence.Bucket == "" {
+		errs.Add(at("evidence.object_lock"), "evidence.object_lock needs evidence.bucket: Object Lock is an S3 feature")
+	}
 }
 
 // Shortest accepted secrets. The link key signs approval links with HMAC-SHA256, so it gets the

@@ -22,7 +22,8 @@ func Retryable(err error) bool {
 	case errors.Is(err, context.DeadlineExceeded):
 		return true
 	case errors.Is(err, ErrInvalidKey), errors.Is(err, ErrSizeMismatch),
-		errors.Is(err, ErrNotFound), errors.Is(err, ErrInvalidTTL), errors.Is(err, fs.ErrPermission):
+		errors.Is(err, ErrNotFound), errors.Is(err, ErrInvalidTTL), errors.Is(err, fs.ErrPermission),
+		errors.Is(err, ErrNoObjectLock):
 		return false
 	}
 	if code, ok := apiCode(err); ok {

@@ -39,6 +39,9 @@ type S3Config struct {
 	// stream can be at most 10,000 parts long: 78 GiB at the default.
 	PartSize    int64
 	Concurrency int // parts in flight per Put (default 2)
+	// ObjectLock, when set, is the retention every object is written with; Check then also
+	// refuses a bucket without Object Lock.
+	ObjectLock *ObjectLock
 	// APIOptions are extra SDK middleware for the client. Tests record every call with it and
 	// check the calls against the IAM policy in deploy/aws.
 	APIOptions []func(*middleware.Stack) error
@@ -113,17 +116,25 @@ func (c *S3Config) normalize() error {
 	if c.Concurrency <= 0 {
 		c.Concurrency = DefaultConcurrency
 	}
+	if c.ObjectLock != nil {
+		lock := *c.ObjectLock // the caller's value stays as given
+		if err := lock.normalize(); err != nil {
+			return fmt.Errorf("s3 evidence: %w", err)
+		}
+		c.ObjectLock = &lock
+	}
 	return nil
 }
 
-// Check asks S3 whether the bucket exists and the credentials may use it, so a process can
-// fail at start-up rather than on its first incident.
+// Check asks S3 whether the bucket exists and the credentials may use it, and, with ObjectLock
+// configured, whether the bucket has Object Lock enabled (ErrNoObjectLock otherwise), so a
+// process can fail at start-up rather than on its first incident.
 func (s *S3) Check(ctx context.Context) error {
 	_, err := s.client.HeadBucket(ctx, &s3.HeadBucketInput{Bucket: aws.String(s.cfg.Bucket)})
 	if err != nil {
 		return fmt.Errorf("s3 evidence: bucket %s: %w", s.cfg.Bucket, err)
 	}
-	return nil
+	return s.checkLock(ctx)
 }
 
 // Put uploads r with the multipart upload manager, which reads a stream of unknown length
@@ -148,6 +159,7 @@ func (s *S3) Put(ctx context.Context, key string, r io.Reader, opt PutOptions) (
 		in.Metadata = map[string]string{"sha256": pre}
 	}
 	start := time.Now()
+	s.cfg.ObjectLock.retain(in, start)
 	if _, err := s.uploader.Upload(ctx, in); err != nil {
 		s.abandoned(ctx, key, err)
 		return Object{}, fmt.Errorf("put %s: %w", key, err)

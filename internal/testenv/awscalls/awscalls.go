@@ -51,8 +51,13 @@ func (r *Recorder) Calls() []Call {
 func (r *Recorder) add(service, op string, params any) {
 	c := Call{Operation: op, Action: iamAction(service, op), Resource: resource(service, op, params)}
 	r.mu.Lock()
+	defer r.mu.Unlock()
 	r.calls = append(r.calls, c)
-	r.mu.Unlock()
+	if service == "S3" && field(params, "ObjectLockMode") != "" {
+		// A put that sets a retention is authorized by both actions (S3's PutObject and
+		// CreateMultipartUpload documentation: x-amz-object-lock-mode needs PutObjectRetention).
+		r.calls = append(r.calls, Call{Operation: op, Action: "s3:PutObjectRetention", Resource: c.Resource})
+	}
 }
 
 // s3Actions maps S3 operations to the IAM action that authorizes them where the names differ
@@ -64,6 +69,8 @@ var s3Actions = map[string]string{
 	"CreateMultipartUpload":   "s3:PutObject",
 	"UploadPart":              "s3:PutObject",
 	"CompleteMultipartUpload": "s3:PutObject",
+
+	"GetObjectLockConfiguration": "s3:GetBucketObjectLockConfiguration",
 }
 
 func iamAction(service, op string) string {
@@ -95,7 +102,8 @@ func resource(service, op string, params any) string {
 	return "*"
 }
 
-// field reads a *string field of an SDK input struct by name, "" when absent.
+// field reads a string field of an SDK input struct by name (a *string, or an enum such as
+// types.ObjectLockMode), "" when absent.
 func field(params any, name string) string {
 	v := reflect.ValueOf(params)
 	if v.Kind() == reflect.Pointer {
@@ -105,6 +113,9 @@ func field(params any, name string) string {
 		return ""
 	}
 	f := v.FieldByName(name)
+	if f.IsValid() && f.Kind() == reflect.String {
+		return f.String()
+	}
 	if !f.IsValid() || f.Kind() != reflect.Pointer || f.IsNil() || f.Elem().Kind() != reflect.String {
 		return ""
 	}

@@ -69,19 +69,21 @@ func (s *Server) command(bin string) (*exec.Cmd, string, error) {
 			"MINIO_UPDATE=off", "MINIO_BROWSER=off")
 		return cmd, addr, nil
 	}
-	cmd := exec.Command(bin, "--port", addr, "--region", s.Region, "--quiet", "posix", s.Dir)
+	// The versioning directory lets buckets created with Object Lock keep versions, as S3
+	// does; buckets without versioning (all others) are unaffected by it.
+	cmd := exec.Command(bin, "--port", addr, "--region", s.Region, "--quiet", "posix", "--versioning-dir", s.versions(), s.Dir)
 	cmd.Env = append(env, "ROOT_ACCESS_KEY="+s.AccessKey, "ROOT_SECRET_KEY="+s.SecretKey)
 	return cmd, addr, nil
 }
 
-// createBucket makes a bucket through the API (MinIO keeps its own on-disk format), retrying
-// while the server finishes starting.
-func (s *Server) createBucket(tb testing.TB, name string) {
+// createBucket makes a bucket through the API (MinIO keeps its own on-disk format; Object Lock
+// is set only at creation), retrying while the server finishes starting.
+func (s *Server) createBucket(tb testing.TB, name string, locked bool) {
 	tb.Helper()
 	var err error
 	for range 50 {
 		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-		_, err = s.Client().CreateBucket(ctx, &s3.CreateBucketInput{Bucket: aws.String(name)})
+		_, err = s.Client().CreateBucket(ctx, &s3.CreateBucketInput{Bucket: aws.String(name), ObjectLockEnabledForBucket: aws.Bool(locked)})
 		cancel()
 		if err == nil {
 			return

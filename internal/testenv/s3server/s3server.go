@@ -68,8 +68,10 @@ func Start(tb testing.TB) *Server {
 		Bucket:    DefaultBucket,
 		Dir:       filepath.Join(tb.TempDir(), "s3"),
 	}
-	if err := os.MkdirAll(s.Dir, 0o755); err != nil {
-		tb.Fatalf("s3server: %v", err)
+	for _, dir := range []string{s.Dir, s.versions()} {
+		if err := os.MkdirAll(dir, 0o755); err != nil {
+			tb.Fatalf("s3server: %v", err)
+		}
 	}
 	var err error
 	for range 3 { // a free port can be taken between choosing it and the server binding it
@@ -87,7 +89,7 @@ func Start(tb testing.TB) *Server {
 func (s *Server) NewBucket(tb testing.TB, name string) string {
 	tb.Helper()
 	if s.Kind == "minio" {
-		s.createBucket(tb, name)
+		s.createBucket(tb, name, false)
 		return name
 	}
 	if err := os.MkdirAll(filepath.Join(s.Dir, name), 0o755); err != nil {
@@ -95,6 +97,18 @@ func (s *Server) NewBucket(tb testing.TB, name string) string {
 	}
 	return name
 }
+
+// NewLockedBucket creates a bucket with S3 Object Lock enabled (and so versioning, as S3
+// insists), through the API: Object Lock can only be turned on when a bucket is created.
+func (s *Server) NewLockedBucket(tb testing.TB, name string) string {
+	tb.Helper()
+	s.createBucket(tb, name, true)
+	return name
+}
+
+// versions is where versitygw keeps object versions: beside the buckets, not in Dir, where
+// every directory is a bucket.
+func (s *Server) versions() string { return s.Dir + ".versions" }
 
 // Config is the evidence store configuration for the server's bucket. Credentials are not
 // in it: NewS3 finds them through the default chain, in the environment SetEnv prepared.

@@ -8,6 +8,7 @@ import (
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
+	"github.com/aws/aws-sdk-go-v2/service/s3/types"
 )
 
 func TestStart(t *testing.T) {
@@ -62,5 +63,23 @@ func TestCleanupStopsServer(t *testing.T) {
 	if resp, err := http.Get(endpoint); err == nil {
 		resp.Body.Close()
 		t.Fatal("server still answering after its test ended")
+	}
+}
+
+func TestNewLockedBucket(t *testing.T) {
+	ctx := context.Background()
+	srv := Start(t)
+	client := srv.Client()
+	locked := srv.NewLockedBucket(t, "locked")
+	out, err := client.GetObjectLockConfiguration(ctx, &s3.GetObjectLockConfigurationInput{Bucket: aws.String(locked)})
+	if err != nil || out.ObjectLockConfiguration == nil || out.ObjectLockConfiguration.ObjectLockEnabled != types.ObjectLockEnabledEnabled {
+		t.Fatalf("object lock of %s: %+v, %v", locked, out, err)
+	}
+	vers, err := client.GetBucketVersioning(ctx, &s3.GetBucketVersioningInput{Bucket: aws.String(locked)})
+	if err != nil || vers.Status != types.BucketVersioningStatusEnabled {
+		t.Errorf("versioning of %s: %+v, %v; Object Lock implies it", locked, vers, err)
+	}
+	if _, err := client.GetObjectLockConfiguration(ctx, &s3.GetObjectLockConfigurationInput{Bucket: aws.String(srv.Bucket)}); err == nil {
+		t.Errorf("the default bucket %s has Object Lock", srv.Bucket)
 	}
 }

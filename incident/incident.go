@@ -43,6 +43,21 @@ type Event struct {
 	Incident   Incident  `json:"incident"`
 	// Note is set for incident.annotated: the note that was added.
 	Note *Note `json:"note,omitempty"`
+	// Chat is set for a decision taken in a chat (a Slack button press): where it was taken
+	// and how to answer the person. The receiver signs it with the note.
+	Chat *ChatAction `json:"chat,omitempty"`
+}
+
+// ChatAction is a press of a button in a chat message, as the receiver verified it: who
+// pressed (the chat's own user id, not yet a PagerDuty user), on which message, and the URL
+// that answers them privately.
+type ChatAction struct {
+	Team        string `json:"team"`
+	User        string `json:"user"`
+	Channel     string `json:"channel"`
+	MessageTS   string `json:"message_ts"`
+	ThreadTS    string `json:"thread_ts,omitempty"`
+	ResponseURL string `json:"response_url,omitempty"`
 }
 
 // Incident is what runbook rules see. Alerts are filled in by the worker (PagerDuty's V3
@@ -86,8 +101,9 @@ type Note struct {
 	// Trimmed is set when the webhook carried only the start of the content; the whole note
 	// is read from the API.
 	Trimmed bool `json:"trimmed,omitempty"`
-	// Signature is set on decisions from the approval page: the receiver's HMAC over the
-	// decision, so that a worker believes only decisions the page made (see approval.SignPageNote).
+	// Signature is set on decisions the receiver took in (the approval page, a Slack button):
+	// its HMAC over the decision, so that a worker believes only decisions the receiver
+	// verified (see approval.SignNote).
 	Signature string `json:"signature,omitempty"`
 }
 

@@ -2,11 +2,12 @@ package incident
 
 // Sources: where an event came from. The approval flow trusts a note only as far as its source
 // can be checked: a PagerDuty note is read back from PagerDuty's API, a decision from the
-// approval page carries the receiver's signature.
+// approval page or a Slack button carries the receiver's signature.
 const (
 	SourcePagerDuty    = "pagerduty"
 	SourceAlertmanager = "alertmanager"
 	SourceApprovalPage = "approval-page"
+	SourceSlack        = "slack"
 )
 
 // Verbs a person can decide a gate with, in a note ("/alaya approve CODE") or on the page.
@@ -19,6 +20,9 @@ const (
 // integration, a service or a bot are never a decision.
 const (
 	AuthorUser = "user_reference"
+	// AuthorSlackUser is a Slack user id (U…), which the worker maps to a PagerDuty user by
+	// email before it may decide anything.
+	AuthorSlackUser = "slack_user"
 )
 
 // IsPerson reports whether a reference names a PagerDuty user (a person), as opposed to a

@@ -88,7 +88,7 @@ var errSilent = errors.New("not a command")
 func (p *Pipeline) verify(ctx context.Context, n *note) error {
 	switch n.ev.Source {
 	case incident.SourceApprovalPage:
-		if !approval.VerifyPageNote(p.Gates.PageKey, n.ev) {
+		if !approval.VerifyNote(p.Gates.PageKey, n.ev) {
 			return refusal(approval.ErrNotAllowed, "the decision does not carry the approval page's signature")
 		}
 		return nil

@@ -177,13 +177,13 @@ func TestPageDecisionNeedsTheReceiversSignature(t *testing.T) {
 			Note: &incident.Note{ID: id, Content: "/alaya approve " + code, Author: author}}
 	}
 	forged := decision("page-forged")
-	forged.Note.Signature = approval.SignPageNote([]byte("not the key"), forged)
+	forged.Note.Signature = approval.SignNote([]byte("not the key"), forged)
 	handle(t, p, forged)
 	if b.pd.find("does not carry the approval page's signature") == "" || b.runner.count("restart-it") != 0 {
 		t.Fatalf("a decision published without the page's key was taken: %q", b.pd.notes)
 	}
 	signed := decision("page-signed")
-	signed.Note.Signature = approval.SignPageNote(key, signed)
+	signed.Note.Signature = approval.SignNote(key, signed)
 	handle(t, p, signed)
 	if n := b.runner.count("restart-it"); n != 1 {
 		t.Fatalf("the signed page decision ran the restart %d times, want 1", n)

@@ -15,6 +15,24 @@ import (
 
 const valueSep = "|"
 
+// Action ids of a gate's buttons. The receiver queues presses of these and answers any other
+// with 200, queueing nothing.
+const (
+	ActionApprove = "alaya_approve"
+	ActionReject  = "alaya_reject"
+)
+
+// VerbOf returns the verb a gate button's action id stands for, and whether it is one.
+func VerbOf(actionID string) (string, bool) {
+	switch actionID {
+	case ActionApprove:
+		return incident.VerbApprove, true
+	case ActionReject:
+		return incident.VerbReject, true
+	}
+	return "", false
+}
+
 // ErrBadButtonValue: the value is not one of ours.
 var ErrBadButtonValue = errors.New("slack: button value is not verb|incident|code")
 

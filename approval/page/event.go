@@ -14,7 +14,7 @@ import (
 const Source = incident.SourceApprovalPage
 
 // decisionEvent is the decision as the note a person would have posted, signed with the
-// page's key so that the worker believes it came from the page (see approval.SignPageNote).
+// page's key so that the worker believes it came from the page (see approval.SignNote).
 // Its id is one decision: this person's verb on the form they were shown. A double click or a
 // retried POST of the same form is one message in the stream (JetStream's duplicate window);
 // another person's decision, or the same person's from a newly loaded page, is a message of
@@ -31,7 +31,7 @@ func decisionEvent(key []byte, req *approval.Request, author incident.Ref, verb,
 		Incident:   incident.Incident{ID: req.Incident, Title: req.IncidentTitle, HTMLURL: req.IncidentURL},
 		Note:       &incident.Note{ID: id, Content: content, Author: author},
 	}
-	ev.Note.Signature = approval.SignPageNote(key, ev)
+	ev.Note.Signature = approval.SignNote(key, ev)
 	return ev
 }
 

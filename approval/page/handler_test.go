@@ -152,7 +152,7 @@ func TestSubmitPublishesTheNote(t *testing.T) {
 	ev := evs[0]
 	if ev.Type != incident.TypeAnnotated || ev.Source != page.Source || ev.Incident.ID != "Q1PAGE" ||
 		ev.Agent.ID != "PONCALL" || ev.Note == nil || ev.Note.Author.ID != "PONCALL" || ev.ID != page.EventID("Q1PAGE", f.req.Code, "approve", "PONCALL", form.Get("csrf")) ||
-		!approval.VerifyPageNote(testKey, ev) {
+		!approval.VerifyNote(testKey, ev) {
 		t.Fatalf("event = %+v", ev)
 	}
 	cmd, ok := approval.ParseCommand(ev.Note.Content)

@@ -91,6 +91,8 @@ func apply(r *Request, d Decision) {
 	r.DecidedNote = d.Note
 	if d.State == StateApproved {
 		r.StartBy = d.At.Add(DefaultStartDeadline)
+	} else {
+		r.Closing = true // the gate ended: its run is closed and told next (Closed)
 	}
 }
 
@@ -108,7 +110,7 @@ func (s *Store) Settle(ctx context.Context, incident, code, lapse string) (*Requ
 		}
 		r.Settled = true
 		if lapse != "" {
-			r.State, r.Reason = StateCancelled, lapse
+			r.State, r.Reason, r.Closing = StateCancelled, lapse, true
 		}
 		err = s.update(ctx, r, rev)
 		if errors.Is(err, jetstream.ErrKeyRevisionMismatch) {

@@ -91,6 +91,11 @@ type Request struct {
 	// Settled is set once nothing is left to do for an approved gate: its run started, or
 	// the approval lapsed. The sweeper looks only at approved gates not settled.
 	Settled bool `json:"settled,omitempty"`
+	// Closing is set when the gate ended without its run going on (rejected, expired,
+	// cancelled, lapsed) and is cleared (Closed) once the run is closed and the incident told:
+	// until then every gate sweep tries again, so a failed ledger write cannot leave the run
+	// parked for good.
+	Closing bool `json:"closing,omitempty"`
 	// DecidedNote is the note (or page decision) that decided the gate. Spent lists the notes
 	// whose approval was given back by Reopen: delivered again, they decide nothing.
 	DecidedNote string   `json:"decided_note,omitempty"`

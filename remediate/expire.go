@@ -18,20 +18,43 @@ import (
 // report each gate, and the time compared is the NATS server's (approval.Store.Now).
 
 // ExpireGates expires every pending gate whose time is up, lapses every approved gate whose
-// run did not start by its deadline, and reports each on its incident.
+// run did not start by its deadline, and closes the run of every gate that ended (these, and
+// earlier ones whose closing failed half way) and reports it on its incident.
 func (p *Pipeline) ExpireGates(ctx context.Context) error {
 	if p.Gates == nil {
 		return nil
 	}
 	expired, err := p.Gates.Store.ExpireDue(ctx)
-	errs := []error{err}
-	for _, req := range expired {
+	for range expired {
 		p.Metrics.decisions.WithLabelValues(string(approval.StateExpired)).Inc()
-		why := "expired: no decision by " + req.Expires.UTC().Format("15:04:05Z")
-		errs = append(errs, p.closeGate(ctx, req, why))
 	}
-	errs = append(errs, p.lapseDue(ctx))
+	return errors.Join(err, p.lapseDue(ctx), p.closeDue(ctx))
+}
+
+// closeDue closes the run of every gate that ended and is not closed yet: expired by this
+// sweep or another, or rejected, cancelled or lapsed where the closing failed after the
+// decision (a ledger write, a note). Every step of a close may be done again.
+func (p *Pipeline) closeDue(ctx context.Context) error {
+	closing, err := p.Gates.Store.Closing(ctx)
+	errs := []error{err}
+	for _, req := range closing {
+		errs = append(errs, p.endGate(ctx, req, endWhy(req), req.Settled))
+	}
 	return errors.Join(errs...)
+}
+
+// endWhy says how a gate ended, from the request alone, the same words whichever worker or
+// sweep says it (the note's id and content make it one note).
+func endWhy(req *approval.Request) string {
+	switch {
+	case req.State == approval.StateExpired:
+		return "expired: no decision by " + req.Expires.UTC().Format("15:04:05Z")
+	case req.State == approval.StateRejected:
+		return fmt.Sprintf("rejected by %s%s", who(req), reasonSuffix(req.Reason))
+	case req.Settled:
+		return req.Reason // lapsed: Settle kept the whole sentence
+	}
+	return "cancelled: " + req.Reason
 }
 
 // lapseDue ends approved gates whose run has not started by the approval's deadline.
@@ -119,7 +142,9 @@ func (p *Pipeline) closeGate(ctx context.Context, req *approval.Request, why str
 }
 
 // endGate is closeGate; with onlyParked, a run that is no longer parked at the gate (it
-// started meanwhile) is left alone and nothing is said.
+// started meanwhile) is left alone and nothing is said. The incident is told before the
+// ledger is written, so a failed write cannot silence the end of a gate; an ended gate stays
+// Closing until both are done, and the next sweep does again what is missing.
 func (p *Pipeline) endGate(ctx context.Context, req *approval.Request, why string, onlyParked bool) error {
 	h, err := p.Ledger.Load(ctx, req.Run)
 	if err != nil {
@@ -127,8 +152,12 @@ func (p *Pipeline) endGate(ctx context.Context, req *approval.Request, why strin
 	}
 	rec := h.Record()
 	parked := rec.State == ledger.StateParked && (rec.Gate == nil || rec.Gate.Code == req.Code)
-	if !parked && onlyParked {
-		return nil
+	if parked || !onlyParked {
+		content := fmt.Sprintf("Alaya · %s: gate %s (code %s) %s. Nothing after the gate was executed.\nRun %s",
+			req.Runbook, req.Gate, req.Code, why, req.Run)
+		if err := p.note(ctx, req.Run+".closed."+req.Code, req.Incident, content); err != nil {
+			return err
+		}
 	}
 	if parked {
 		err := h.Update(ctx, func(r *ledger.Record) {
@@ -138,12 +167,15 @@ func (p *Pipeline) endGate(ctx context.Context, req *approval.Request, why strin
 			}
 		})
 		if err != nil {
+			return classify(fmt.Errorf("close the run of gate %s (the next gate sweep tries again): %w", req.Code, err))
+		}
+	}
+	if req.Closing {
+		if err := p.Gates.Store.Closed(ctx, req.Incident, req.Code); err != nil {
 			return classify(err)
 		}
 	}
-	content := fmt.Sprintf("Alaya · %s: gate %s (code %s) %s. Nothing after the gate was executed.\nRun %s",
-		req.Runbook, req.Gate, req.Code, why, req.Run)
-	return p.note(ctx, req.Run+".closed."+req.Code, req.Incident, content)
+	return nil
 }
 
 func decisionRecord(req *approval.Request, ev *incident.Event) evidence.Approval {

@@ -165,6 +165,8 @@ type bed struct {
 	// stale is the ledger's stale time (a minute); opts are the pipelines' options.
 	stale time.Duration
 	opts  remediate.Options
+	// ledgerKV, when set, is the bucket the pipelines' ledgers write through (faults).
+	ledgerKV jetstream.KeyValue
 }
 
 func newBed(t *testing.T) *bed { return newBedWith(t, gatedRunbook) }
@@ -221,9 +223,13 @@ func newBedInv(t *testing.T, runbook, invYAML string, clock func() time.Time) *b
 	b.newP = func(owner string) *remediate.Pipeline {
 		m := remediate.NewMetrics(prometheus.NewRegistry())
 		log := slog.New(slog.DiscardHandler)
+		lkv := jetstream.KeyValue(runs)
+		if b.ledgerKV != nil {
+			lkv = b.ledgerKV
+		}
 		p, err := remediate.New(remediate.Deps{
 			Logger: log, Metrics: m, Catalog: func() *runbooks.Catalog { return cat }, Inventory: inv,
-			Incidents: b.pd, Runner: b.runner, Store: b.store, Ledger: ledger.New(runs, owner, cmp.Or(b.stale, time.Minute)),
+			Incidents: b.pd, Runner: b.runner, Store: b.store, Ledger: ledger.New(lkv, owner, cmp.Or(b.stale, time.Minute)),
 			Outbox: outbox.New(runs, b.pd, log, outbox.NewMetrics(prometheus.NewRegistry())), Redactor: evidence.NewRedactor(nil),
 			Gates: &remediate.Gates{Store: b.approv, Policy: &approval.Policy{OnCall: b.pd, Self: isBot},
 				Incidents: b.pd, Notes: b.pd},

@@ -120,6 +120,7 @@ func parse(file string, data []byte, inv *inventory.Inventory, paths *pathTable)
 	l.targetsOf(raw.Targets)
 	l.steps(raw)
 	l.limits(raw.Limits)
+	l.slack(raw.Slack)
 	if len(l.errs) > 0 {
 		slices.SortStableFunc(l.errs, func(a, b *yamlfile.Error) int {
 			return cmp.Or(cmp.Compare(a.Pos.Line, b.Pos.Line), cmp.Compare(a.Pos.Col, b.Pos.Col))

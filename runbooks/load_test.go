@@ -70,6 +70,11 @@ func TestLoadBad(t *testing.T) {
 			"params.yaml:6:3: parameter name \"bad-name\": expected letters, digits and _ (it is used as params.bad-name)",
 			"params.yaml:7:11: parameter nested: expected a string, number, true/false or a list of strings, found map[string]interface {}",
 		}},
+		{"slack", []string{
+			"slack.yaml:6:12: slack channel \"Payments Team\": expected #name (lower case) or a channel id such as C0123ABCD",
+			"slack.yaml:7:20: slack.mention_groups \"sre-oncall\": expected a user group id such as S0123ABCD",
+			"slack.yaml:9:24: slack.approvers.users \"alice@example.com\": expected a Slack user id such as U0123ABCD",
+		}},
 		{"targets_static", []string{
 			"targets_static.yaml:4:17: target \"app-9\" is not a host of the inventory testdata/inventory.yaml",
 		}},

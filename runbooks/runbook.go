@@ -43,6 +43,7 @@ type Runbook struct {
 	Targets Targets
 	Limits  Limits
 	Note    Note
+	Slack   Slack
 	Pos     yamlfile.Pos // where the runbook starts, for messages
 
 	rule    *rule

@@ -18,6 +18,7 @@ type fileYAML struct {
 	Targets     targetsYAML    `yaml:"targets" doc:"Which inventory hosts the runbook acts on." required:"true"`
 	Limits      limitsYAML     `yaml:"limits" doc:"Safety limits for one run."`
 	Note        noteYAML       `yaml:"note" doc:"What goes into the incident note besides the per-step reports."`
+	Slack       slackYAML      `yaml:"slack" doc:"Where the run's Slack thread goes and who is mentioned; default: the config's slack.service_channels, then slack.channel."`
 	Steps       []stepYAML     `yaml:"steps" doc:"The ordered steps; gates must come before the steps that change systems." required:"true"`
 }
 
@@ -35,6 +36,17 @@ type limitsYAML struct {
 type noteYAML struct {
 	Title string `yaml:"title" doc:"Headline for the note instead of the runbook name."`
 	Lines int    `yaml:"lines" doc:"Default number of telling output lines per step and host (default 5)."`
+}
+
+type slackYAML struct {
+	Channel       string             `yaml:"channel" doc:"Channel for the run's thread: #name or a channel id (C…); default from the config."`
+	MentionGroups []string           `yaml:"mention_groups" doc:"Slack user group ids (S…) mentioned in the thread's top message, besides the people on call now."`
+	Approvers     slackApproversYAML `yaml:"approvers" doc:"Who may approve from Slack for incidents that are not in PagerDuty (Alertmanager, declared sources); none named: nobody may."`
+}
+
+type slackApproversYAML struct {
+	Users  []string `yaml:"users" doc:"Slack user ids (U… or W…) allowed to approve."`
+	Groups []string `yaml:"groups" doc:"Slack user group ids (S…) whose members may approve."`
 }
 
 type stepYAML struct {

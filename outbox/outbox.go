@@ -12,6 +12,13 @@
 // post whose answer was lost is not repeated. A posted note leaves a digest of its content
 // behind, so enqueueing the same note again (a redelivered event) posts nothing; enqueueing
 // newer content for a note not yet posted replaces it.
+//
+// Each note has a destination (Dest): the incident, or a Slack thread (slack.go). Notes to
+// Slack follow the same rules, plus Slack's own: a 429 waits the Retry-After it names, and a
+// failure no retry can fix (a channel that does not exist, a revoked token) is logged and
+// dropped with a metric instead of being retried for ever. Slack cannot be read back, so a
+// Slack message whose answer was lost may, rarely, be posted twice: a duplicate is better
+// than a lost message.
 package outbox
 
 import (
@@ -64,14 +71,18 @@ type clock interface {
 // Metrics count note deliveries.
 type Metrics struct {
 	notes *prometheus.CounterVec
+	slack *prometheus.CounterVec
 }
 
 // NewMetrics registers the outbox's metrics with reg.
 func NewMetrics(reg prometheus.Registerer) *Metrics {
 	m := &Metrics{notes: prometheus.NewCounterVec(prometheus.CounterOpts{
 		Name: "alaya_notes_total", Help: "Note deliveries to PagerDuty by outcome (posted, retry, landed: found on the incident after a lost answer).",
-	}, []string{"outcome"})}
-	reg.MustRegister(m.notes)
+	}, []string{"outcome"}),
+		slack: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "alaya_slack_messages_total", Help: "Slack message deliveries by outcome (posted, retry, rate_limited, dropped: a permanent error, logged).",
+		}, []string{"outcome"})}
+	reg.MustRegister(m.notes, m.slack)
 	return m
 }
 
@@ -91,6 +102,7 @@ type Outbox struct {
 	log     *slog.Logger
 	metrics *Metrics
 	clock   clock
+	slack   SlackPoster   // nil: no Slack on this worker
 	claim   time.Duration // how long a delivery attempt holds a note; its post gets 2/5 of it
 }
 
@@ -101,12 +113,19 @@ type pendingNote struct {
 	Attempts    int       `json:"attempts"`
 	NextAttempt time.Time `json:"next_attempt"` // server time: the end of a claim or a back-off
 	LastError   string    `json:"last_error,omitempty"`
+	To          Dest      `json:"to,omitempty"`
 }
 
 // New returns an outbox over kv delivering through notes.
 func New(kv Store, notes Poster, log *slog.Logger, m *Metrics) *Outbox {
 	return &Outbox{kv: kv, notes: notes, log: log, metrics: m,
 		clock: servertime.New(servertime.FromKV(kv)), claim: Claim}
+}
+
+// WithSlack delivers the notes whose destination is Slack through s.
+func (o *Outbox) WithSlack(s SlackPoster) *Outbox {
+	o.slack = s
+	return o
 }
 
 func noteKey(id string) string { return "note." + id }
@@ -128,13 +147,18 @@ func (o *Outbox) postTimeout() time.Duration {
 // whether it is waiting or was posted; other content replaces a note not yet posted, keeping
 // its claim and back-off, or becomes the next note of a slot whose last one was posted.
 func (o *Outbox) Enqueue(ctx context.Context, id, incidentID, content string) error {
-	if err := o.enqueue(ctx, id, incidentID, content); err != nil {
+	return o.EnqueueTo(ctx, id, Dest{}, incidentID, content)
+}
+
+// EnqueueTo is Enqueue for a note that goes to dest.
+func (o *Outbox) EnqueueTo(ctx context.Context, id string, dest Dest, incidentID, content string) error {
+	if err := o.enqueue(ctx, id, dest, incidentID, content); err != nil {
 		return fmt.Errorf("outbox: enqueue %s: %w", id, err)
 	}
 	return nil
 }
 
-func (o *Outbox) enqueue(ctx context.Context, id, incidentID, content string) error {
+func (o *Outbox) enqueue(ctx context.Context, id string, dest Dest, incidentID, content string) error {
 	if sent, err := o.sent(ctx, id); err != nil || sent == digest(content) {
 		return err
 	}
@@ -145,7 +169,7 @@ func (o *Outbox) enqueue(ctx context.Context, id, incidentID, content string) er
 	for range 10 {
 		e, err := o.kv.Get(ctx, noteKey(id))
 		if errors.Is(err, jetstream.ErrKeyNotFound) {
-			data, _ := json.Marshal(pendingNote{Incident: incidentID, Content: content, Created: now, NextAttempt: now})
+			data, _ := json.Marshal(pendingNote{Incident: incidentID, Content: content, Created: now, NextAttempt: now, To: dest})
 			if _, err := o.kv.Create(ctx, noteKey(id), data); !errors.Is(err, jetstream.ErrKeyExists) {
 				return err
 			}
@@ -160,7 +184,7 @@ func (o *Outbox) enqueue(ctx context.Context, id, incidentID, content string) er
 		if n.Content == content {
 			return nil
 		}
-		n.Incident, n.Content = incidentID, content
+		n.Incident, n.Content, n.To = incidentID, content, dest
 		data, _ := json.Marshal(n)
 		if _, err := o.kv.Update(ctx, noteKey(id), data, e.Revision()); err == nil {
 			return nil
@@ -213,13 +237,13 @@ func (o *Outbox) Deliver(ctx context.Context, id string) error {
 	if err != nil {
 		return nil // another worker claimed it
 	}
-	if n.Attempts > 1 && o.landed(ctx, n) {
+	if n.Attempts > 1 && n.To.Slack == nil && o.landed(ctx, n) {
 		o.metrics.notes.WithLabelValues("landed").Inc()
 		o.markSent(context.WithoutCancel(ctx), id, n.Content)
 		o.forget(context.WithoutCancel(ctx), id, rev)
 		return nil
 	}
-	return o.post(ctx, id, n, rev)
+	return o.post(ctx, id, n, rev, now)
 }
 
 // landed reports whether the incident already has the note, posted by an earlier attempt
@@ -246,25 +270,61 @@ func (o *Outbox) landed(ctx context.Context, n pendingNote) bool {
 }
 
 // post posts a claimed note within the post deadline and settles the outbox accordingly.
-func (o *Outbox) post(ctx context.Context, id string, n pendingNote, rev uint64) error {
+func (o *Outbox) post(ctx context.Context, id string, n pendingNote, rev uint64, now time.Time) error {
 	postCtx, cancel := context.WithTimeout(ctx, o.postTimeout())
-	_, err := o.notes.AddNote(postCtx, n.Incident, n.Content)
+	var err error
+	if n.To.Slack != nil {
+		err = o.postSlack(postCtx, n, now)
+	} else {
+		_, err = o.notes.AddNote(postCtx, n.Incident, n.Content)
+	}
 	cancel()
 	settle := context.WithoutCancel(ctx)
 	if err != nil {
-		o.metrics.notes.WithLabelValues("retry").Inc()
-		if now, cerr := o.clock.Now(settle); cerr == nil {
-			n.NextAttempt = now.Add(backoff(n.Attempts))
-		} // else the claim's end stands as the next attempt
-		n.LastError = err.Error()
-		data, _ := json.Marshal(n)
-		_, _ = o.kv.Update(settle, noteKey(id), data, rev)
-		return fmt.Errorf("outbox: post note for %s (attempt %d): %w", n.Incident, n.Attempts, err)
+		return o.failed(settle, id, n, rev, err)
 	}
-	o.metrics.notes.WithLabelValues("posted").Inc()
+	o.counter(n).WithLabelValues("posted").Inc()
 	o.markSent(settle, id, n.Content)
 	o.forget(settle, id, rev)
 	return nil
+}
+
+// failed settles a post that failed: a permanent failure is dropped (and remembered as sent,
+// so the same content is not queued again); anything else waits for its next attempt, at the
+// time a RetryAfter names or after the back-off.
+func (o *Outbox) failed(ctx context.Context, id string, n pendingNote, rev uint64, err error) error {
+	if IsPermanent(err) {
+		o.counter(n).WithLabelValues("dropped").Inc()
+		o.log.ErrorContext(ctx, "note dropped: its destination refused it for good", "id", id, "incident", n.Incident, "err", err)
+		o.markSent(ctx, id, n.Content)
+		o.forget(ctx, id, rev)
+		return nil
+	}
+	delay, named := retryDelay(err)
+	switch {
+	case errors.Is(err, errNoThread):
+		n.Attempts-- // waiting for the thread is not a failed attempt
+	case named:
+		o.counter(n).WithLabelValues("rate_limited").Inc()
+	default:
+		o.counter(n).WithLabelValues("retry").Inc()
+		delay = backoff(n.Attempts)
+	}
+	if now, cerr := o.clock.Now(ctx); cerr == nil {
+		n.NextAttempt = now.Add(delay)
+	} // else the claim's end stands as the next attempt
+	n.LastError = err.Error()
+	data, _ := json.Marshal(n)
+	_, _ = o.kv.Update(ctx, noteKey(id), data, rev)
+	return fmt.Errorf("outbox: post note for %s (attempt %d): %w", n.Incident, n.Attempts, err)
+}
+
+// counter is the delivery counter of n's destination.
+func (o *Outbox) counter(n pendingNote) *prometheus.CounterVec {
+	if n.To.Slack != nil {
+		return o.metrics.slack
+	}
+	return o.metrics.notes
 }
 
 // markSent records the digest of the content posted for id.

@@ -26,6 +26,7 @@ func (p *Pipeline) begin(ctx context.Context, run *Run) error {
 		// Only a run that starts counts towards a storm: a replay finds its run below.
 		run.Storm = p.storm(ctx, run.Event.Incident.ID)
 		p.Logger.InfoContext(ctx, "run started", "run", run.ID, "runbook", run.Runbook.Name, "incident", run.Event.Incident.ID)
+		p.threadTop(ctx, run, stateDiagnosing)
 		return nil
 	}
 	if rec := h.Record(); rec.State != ledger.StateRunning {

@@ -58,6 +58,7 @@ func (p *Pipeline) execute(ctx context.Context, run *Run) error {
 		if !p.runStep(ctx, run, i, step) {
 			return queue.Retry(errStopping) // a host's change was not started: left for the next handler
 		}
+		p.stepReply(ctx, run, i, step)
 		if err := p.afterDenials(ctx, run); err != nil {
 			return err
 		}

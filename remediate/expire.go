@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/alaya-sre/alaya/approval"
@@ -157,6 +158,11 @@ func (p *Pipeline) endGate(ctx context.Context, req *approval.Request, why strin
 			req.Runbook, req.Gate, req.Code, why, req.Run)
 		if err := p.note(ctx, req.Run+".closed."+req.Code, req.Incident, content); err != nil {
 			return err
+		}
+		p.threadReply(ctx, req.Run, req.Incident, "closed."+req.Code, content, nil)
+		if run, err := p.rebuild(h); err == nil && parked {
+			state, _, _ := strings.Cut(why, ":")
+			p.threadTop(ctx, run, "⏹ "+state)
 		}
 	}
 	if parked {

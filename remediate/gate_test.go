@@ -167,6 +167,9 @@ type bed struct {
 	opts  remediate.Options
 	// ledgerKV, when set, is the bucket the pipelines' ledgers write through (faults).
 	ledgerKV jetstream.KeyValue
+	// chat and slack, when set before newP, give the pipelines a Slack thread.
+	chat  *remediate.Chat
+	slack *fakeSlack
 }
 
 func newBed(t *testing.T) *bed { return newBedWith(t, gatedRunbook) }
@@ -230,10 +233,10 @@ func newBedInv(t *testing.T, runbook, invYAML string, clock func() time.Time) *b
 		p, err := remediate.New(remediate.Deps{
 			Logger: log, Metrics: m, Catalog: func() *runbooks.Catalog { return cat }, Inventory: inv,
 			Incidents: b.pd, Runner: b.runner, Store: b.store, Ledger: ledger.New(lkv, owner, cmp.Or(b.stale, time.Minute)),
-			Outbox: outbox.New(runs, b.pd, log, outbox.NewMetrics(prometheus.NewRegistry())), Redactor: evidence.NewRedactor(nil),
+			Outbox: outbox.New(runs, b.pd, log, outbox.NewMetrics(prometheus.NewRegistry())).WithSlack(b.slack), Redactor: evidence.NewRedactor(nil),
 			Gates: &remediate.Gates{Store: b.approv, Policy: &approval.Policy{OnCall: b.pd, Self: isBot},
 				Incidents: b.pd, Notes: b.pd},
-			Safety: b.safety, Options: b.opts,
+			Safety: b.safety, Options: b.opts, Chat: b.chat,
 		})
 		if err != nil {
 			t.Fatal(err)

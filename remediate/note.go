@@ -270,5 +270,7 @@ func (p *Pipeline) annotate(ctx context.Context, run *Run) error {
 	if err := p.Outbox.Deliver(ctx, run.ID); err != nil {
 		p.Logger.WarnContext(ctx, "note not posted yet; the outbox will retry", "run", run.ID, "err", err)
 	}
+	p.threadReply(ctx, run.ID, run.Event.Incident.ID, "result", content, nil)
+	p.threadTop(ctx, run, finalState(run))
 	return nil
 }

@@ -22,6 +22,7 @@ import (
 	"github.com/alaya-sre/alaya/incident"
 	"github.com/alaya-sre/alaya/inventory"
 	"github.com/alaya-sre/alaya/ledger"
+	"github.com/alaya-sre/alaya/outbox"
 	"github.com/alaya-sre/alaya/pagerduty"
 	"github.com/alaya-sre/alaya/queue"
 	"github.com/alaya-sre/alaya/runbooks"
@@ -36,6 +37,8 @@ type Incidents interface {
 // tries once now and leaves what fails to the outbox's own sweeper.
 type Outbox interface {
 	Enqueue(ctx context.Context, id, incidentID, content string) error
+	// EnqueueTo is Enqueue for another destination than the incident (a Slack thread).
+	EnqueueTo(ctx context.Context, id string, to outbox.Dest, incidentID, content string) error
 	Deliver(ctx context.Context, id string) error
 }
 
@@ -75,7 +78,9 @@ type Deps struct {
 	Balancers balancers.Deps
 	// Safety enforces cooldowns, host leases, the action cap, storm mode and fleet switches;
 	// nil: none of those.
-	Safety  *Safety
+	Safety *Safety
+	// Chat posts the run's Slack thread; nil: no Slack.
+	Chat    *Chat
 	Options Options
 }
 

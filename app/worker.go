@@ -127,6 +127,7 @@ func (w *Worker) assemble(ctx context.Context, inv *inventory.Inventory, catalog
 			StormIncidents: sw.StormIncidents, StormWindow: sw.StormWindow,
 			MaxActions: sw.MaxActions, ActionWindow: sw.ActionWindow,
 		}},
+		Redelivery: w.queue.RedeliveryHorizon,
 		Options: remediate.Options{LinkTTL: w.cfg.Evidence.LinkTTL, Heartbeat: heartbeat,
 			HandlerTimeout: w.cfg.Worker.HandlerTimeout,
 			Switches:       remediate.Switches{KillSwitch: sw.KillSwitch, DryRun: sw.DryRun}},
@@ -144,6 +145,12 @@ func runLiveness(ackWait time.Duration) (heartbeat, stale time.Duration) {
 	heartbeat = min(max(ackWait/6, 250*time.Millisecond), 5*time.Second)
 	return heartbeat, 3 * heartbeat
 }
+
+// abandonSweep is how often a worker looks for runs nobody will ever finish. It reads the
+// whole ledger, and such a run is only found after the handler deadline plus its event's
+// redelivery horizon (hours by default), so there is no hurry: the ack wait, or the gate
+// sweep if that is slower.
+func abandonSweep(cfg config.Worker) time.Duration { return max(cfg.AckWait, cfg.GateSweep) }
 
 // pagerDuty returns the PagerDuty client, or, with no token configured (the embedded
 // default), a local stand-in that prints notes and keeps them in a directory.
@@ -210,6 +217,7 @@ func (w *Worker) Run(ctx context.Context, ln net.Listener) error {
 	wg.Go(func() { errc <- serve(ctx, l, w.routes(), w.log) })
 	wg.Go(func() { w.outbox.Run(ctx, 5*time.Second) })
 	wg.Go(func() { w.pipeline.RunExpiry(ctx, w.cfg.Worker.GateSweep) })
+	wg.Go(func() { w.pipeline.RunAbandonSweep(ctx, abandonSweep(w.cfg.Worker)) })
 	wg.Go(func() { w.reloadOnHangup(ctx) })
 	wg.Go(func() { errc <- w.consume(ctx) })
 	w.log.Info("worker running", "addr", l.Addr().String())

@@ -54,4 +54,7 @@ const (
 	RunFailed   = "failed"   // the run could not proceed
 	RunUnknown  = "unknown"  // a worker died during a step that changes a system
 	RunRejected = "rejected" // a gate was rejected, expired or cancelled
+	// RunAbandoned: the run's handler is gone and its event will never come back (consumed
+	// elsewhere, terminated, deleted, out of deliveries); a sweep ended it.
+	RunAbandoned = "abandoned"
 )

@@ -21,6 +21,9 @@ type Handle struct {
 	rec   Record
 	rev   uint64
 	seq   int
+	// written is the server's time of the version read (Load, Silent); zero for a handle
+	// that wrote the record itself.
+	written time.Time
 }
 
 func (h *Handle) nextWrite() string {

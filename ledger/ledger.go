@@ -106,7 +106,7 @@ func (l *Ledger) load(ctx context.Context, id string) (*Handle, jetstream.KeyVal
 		return nil, nil, fmt.Errorf("ledger: get %s: %w", id, err)
 	}
 	h := l.handle()
-	h.rev = e.Revision()
+	h.rev, h.written = e.Revision(), e.Created()
 	if err := json.Unmarshal(e.Value(), &h.rec); err != nil {
 		return nil, nil, fmt.Errorf("ledger: decode %s: %w", id, err)
 	}

@@ -8,6 +8,8 @@ package ledger
 
 import (
 	"fmt"
+	"strconv"
+	"strings"
 	"time"
 
 	"github.com/alaya-sre/alaya/evidence"
@@ -16,12 +18,13 @@ import (
 
 // Run states recorded in the ledger: the domain's words (incident.Run*), named for the ledger.
 const (
-	StateRunning  = incident.RunRunning
-	StateParked   = incident.RunParked
-	StateDone     = incident.RunDone
-	StateFailed   = incident.RunFailed
-	StateUnknown  = incident.RunUnknown
-	StateRejected = incident.RunRejected
+	StateRunning   = incident.RunRunning
+	StateParked    = incident.RunParked
+	StateDone      = incident.RunDone
+	StateFailed    = incident.RunFailed
+	StateUnknown   = incident.RunUnknown
+	StateRejected  = incident.RunRejected
+	StateAbandoned = incident.RunAbandoned
 )
 
 // Step states.
@@ -94,3 +97,13 @@ func (s Step) Ended() bool { return s.Status != "" && s.Status != StepStarted }
 
 // StepKey is the key of one step on one host in Record.Steps: "<step index>/<host>".
 func StepKey(index int, host string) string { return fmt.Sprintf("%d/%s", index, host) }
+
+// ParseStepKey splits a StepKey; ok is false for anything else.
+func ParseStepKey(key string) (index int, host string, ok bool) {
+	i, host, found := strings.Cut(key, "/")
+	n, err := strconv.Atoi(i)
+	if !found || err != nil || n < 0 || host == "" {
+		return 0, "", false
+	}
+	return n, host, true
+}

@@ -161,7 +161,13 @@ type bed struct {
 	switches jetstream.KeyValue
 	approv   *approval.Store
 	newP     func(owner string) *remediate.Pipeline
-	store    *faultyStore // the evidence: a real filesystem store that can be made to fail
+	// newPOn is newP with the ledger and outbox on runs, a bucket bound through another NATS
+	// connection: closing it is a worker process dying.
+	newPOn func(owner string, runs jetstream.KeyValue) *remediate.Pipeline
+	url    string // the NATS server
+	// redelivery is the pipelines' Deps.Redelivery (nil: no sweep for abandoned runs).
+	redelivery func(context.Context) (time.Duration, error)
+	store      *faultyStore // the evidence: a real filesystem store that can be made to fail
 	// stale is the ledger's stale time (a minute); opts are the pipelines' options.
 	stale time.Duration
 	opts  remediate.Options
@@ -223,7 +229,9 @@ func newBedInv(t *testing.T, runbook, invYAML string, clock func() time.Time) *b
 	}
 	b := &bed{pd: &fakePD{}, runner: &fakeRunner{}, runs: runs, leases: leases, switches: switches, approv: approval.NewStore(akv, clock),
 		store: &faultyStore{Store: store}}
-	b.newP = func(owner string) *remediate.Pipeline {
+	b.url = srv.URL()
+	b.newP = func(owner string) *remediate.Pipeline { return b.newPOn(owner, runs) }
+	b.newPOn = func(owner string, runs jetstream.KeyValue) *remediate.Pipeline {
 		m := remediate.NewMetrics(prometheus.NewRegistry())
 		log := slog.New(slog.DiscardHandler)
 		lkv := jetstream.KeyValue(runs)
@@ -236,7 +244,7 @@ func newBedInv(t *testing.T, runbook, invYAML string, clock func() time.Time) *b
 			Outbox: outbox.New(runs, b.pd, log, outbox.NewMetrics(prometheus.NewRegistry())).WithSlack(b.slack), Redactor: evidence.NewRedactor(nil),
 			Gates: &remediate.Gates{Store: b.approv, Policy: &approval.Policy{OnCall: b.pd, Self: isBot},
 				Incidents: b.pd, Notes: b.pd},
-			Safety: b.safety, Options: b.opts, Chat: b.chat,
+			Safety: b.safety, Redelivery: b.redelivery, Options: b.opts, Chat: b.chat,
 		})
 		if err != nil {
 			t.Fatal(err)

@@ -19,7 +19,7 @@ type Metrics struct {
 func NewMetrics(reg prometheus.Registerer) *Metrics {
 	m := &Metrics{
 		runs: prometheus.NewCounterVec(prometheus.CounterOpts{
-			Name: "alaya_runs_total", Help: "Runbook runs by outcome (ok, partial, failed, duplicate, no_match, storm, resolved).",
+			Name: "alaya_runs_total", Help: "Runbook runs by outcome (ok, partial, failed, duplicate, no_match, storm, resolved, abandoned).",
 		}, []string{"runbook", "outcome"}),
 		steps: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "alaya_steps_total", Help: "Steps executed on hosts, by step kind and outcome.",

@@ -48,6 +48,9 @@ type Ledger interface {
 	Begin(ctx context.Context, rec ledger.Record) (h *ledger.Handle, fresh bool, err error)
 	Load(ctx context.Context, id string) (*ledger.Handle, error)
 	Takeover(ctx context.Context, id string) (*ledger.Handle, error)
+	// Silent returns the running records nobody has written for quiet, and the abandoned
+	// ones not yet reported (SweepAbandoned).
+	Silent(ctx context.Context, quiet time.Duration) ([]*ledger.Handle, error)
 }
 
 // Runner runs commands on inventory hosts.
@@ -80,8 +83,12 @@ type Deps struct {
 	// nil: none of those.
 	Safety *Safety
 	// Chat posts the run's Slack thread; nil: no Slack.
-	Chat    *Chat
-	Options Options
+	Chat *Chat
+	// Redelivery is the longest an event can still be delivered again after its handler's
+	// last sign of life (queue.Queue.RedeliveryHorizon, from the live consumer); nil: no
+	// sweep for abandoned runs.
+	Redelivery func(context.Context) (time.Duration, error)
+	Options    Options
 }
 
 // Options tune the pipeline.

@@ -77,3 +77,39 @@ func TestSwitchIsSeenByTheFleet(t *testing.T) {
 		t.Errorf("unknown switch exited %d", code)
 	}
 }
+
+// A run a sweep ended because nobody would ever finish it shows as abandoned, with the step
+// that was under way unknown.
+func TestRunsShowsAbandonedRuns(t *testing.T) {
+	srv := natsserver.Start(t)
+	t.Setenv("ALAYA_NATS_URLS", srv.URL())
+	t.Setenv("ALAYA_EVIDENCE_DIR", t.TempDir())
+	ctx := context.Background()
+	q, err := queue.Connect(ctx, queue.Config{URLs: []string{srv.URL()}}, slog.New(slog.DiscardHandler), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer q.Close()
+	l := ledger.New(q.Runs, "test-worker", time.Minute)
+	h, _, err := l.Begin(ctx, ledger.Record{ID: "rLOST", Incident: "PINC3", Runbook: "restart", Version: "abc"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := h.Update(ctx, func(r *ledger.Record) { r.Steps["0/app-1"] = ledger.Step{Status: ledger.StepStarted} }); err != nil {
+		t.Fatal(err)
+	}
+	silent, err := l.Silent(ctx, 0)
+	if err != nil || len(silent) != 1 {
+		t.Fatalf("Silent = %v, %v", silent, err)
+	}
+	if _, err := silent[0].Abandon(ctx, "lost"); err != nil {
+		t.Fatal(err)
+	}
+	var out, errOut bytes.Buffer
+	if code := run(ctx, []string{"runs"}, &out, &errOut); code != 0 {
+		t.Fatalf("runs exited %d: %s", code, errOut.String())
+	}
+	if !strings.Contains(out.String(), "abandoned") || !strings.Contains(out.String(), "1 unknown") {
+		t.Errorf("runs output:\n%s", out.String())
+	}
+}

@@ -1,0 +1,81 @@
+package ledger_test
+
+import (
+	"errors"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/alaya-sre/alaya/ledger"
+)
+
+// Silent finds a running run only once nobody has written it for the quiet time (the
+// server's clock), and of two sweepers ending it at once exactly one does; a handler that
+// writes after the sweep read the record keeps its run.
+func TestSilentAndAbandon(t *testing.T) {
+	kv := bucket(t)
+	owner := ledger.New(kv, "w1", time.Minute)
+	ctx := t.Context()
+	h, _, err := owner.Begin(ctx, ledger.Record{ID: "r1", Incident: "P1", Runbook: "rb"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := h.Update(ctx, func(r *ledger.Record) {
+		r.Steps["0/a"] = ledger.Step{Status: ledger.StepDone}
+		r.Steps["1/a"] = ledger.Step{Status: ledger.StepStarted, Mutating: true}
+	}); err != nil {
+		t.Fatal(err)
+	}
+	sweep := ledger.New(kv, "sweeper", time.Minute)
+	if got, err := sweep.Silent(ctx, time.Hour); err != nil || len(got) != 0 {
+		t.Fatalf("Silent(1h) = %d runs, %v; the run was just written", len(got), err)
+	}
+	// The sweep reads the run, then its handler shows it is alive: the handler keeps it.
+	read := silentOnce(t, sweep)
+	if err := h.Update(ctx, func(*ledger.Record) {}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := read.Abandon(ctx, "lost"); !errors.Is(err, ledger.ErrLost) {
+		t.Fatalf("Abandon after the owner wrote = %v, want ErrLost", err)
+	}
+	// Two sweepers at once: one ends the run, the other loses.
+	a, b := silentOnce(t, sweep), silentOnce(t, ledger.New(kv, "sweeper-2", time.Minute))
+	var wg sync.WaitGroup
+	errs := make([]error, 2)
+	for i, s := range []*ledger.Handle{a, b} {
+		wg.Go(func() { _, errs[i] = s.Abandon(ctx, "lost") })
+	}
+	wg.Wait()
+	if (errs[0] == nil) == (errs[1] == nil) || !errors.Is(errors.Join(errs...), ledger.ErrLost) {
+		t.Fatalf("two sweepers: %v; want exactly one ErrLost", errs)
+	}
+	rec, err := sweep.Load(ctx, "r1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := rec.Record()
+	if got.State != ledger.StateAbandoned || got.Steps["1/a"].Status != ledger.StepUnknown || got.Steps["0/a"].Status != ledger.StepDone {
+		t.Errorf("abandoned record %+v", got)
+	}
+	// Abandoned but not yet noted: still listed, whatever its age, until Noted.
+	listed := silentOnce(t, sweep)
+	if err := listed.Update(ctx, func(r *ledger.Record) { r.Noted = true }); err != nil {
+		t.Fatal(err)
+	}
+	if got, err := sweep.Silent(ctx, 0); err != nil || len(got) != 0 {
+		t.Errorf("Silent after the note = %d runs, %v; want none", len(got), err)
+	}
+}
+
+// silentOnce is the one run Silent(0) lists.
+func silentOnce(t *testing.T, l *ledger.Ledger) *ledger.Handle {
+	t.Helper()
+	got, err := l.Silent(t.Context(), 0)
+	if err != nil || len(got) != 1 {
+		t.Fatalf("Silent(0) = %d runs, %v; want 1", len(got), err)
+	}
+	if got[0].Written().IsZero() {
+		t.Error("a silent run's last write has no time")
+	}
+	return got[0]
+}

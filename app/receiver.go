@@ -31,6 +31,9 @@ type Receiver struct {
 	adminLn net.Listener // set by ServeAdminOn; nil: receiver.admin_listen
 	// sources are the declared sources (receiver.sources_dir), each served on its own path.
 	sources *sources.Set
+	// slackKey signs Slack presses for the workers (the link key); nil: no slack.signing_secrets,
+	// no interaction route.
+	slackKey []byte
 }
 
 // NewReceiver refuses a config it cannot serve with (no webhook secret), connects to NATS, ensures the stream exists and prepares the routes.
@@ -65,6 +68,12 @@ func NewReceiver(ctx context.Context, cfg *config.Config, log *slog.Logger) (*Re
 	if err := r.approvalPage(ctx); err != nil {
 		q.Close()
 		return nil, err
+	}
+	if cfg.Slack.Interactive() {
+		if r.slackKey, err = linkKey(cfg); err != nil {
+			q.Close()
+			return nil, fmt.Errorf("receiver: slack.signing_secrets: presses are signed for the workers with the link key: %w", err)
+		}
 	}
 	if cfg.Evidence.Bucket == "" {
 		fs, err := newFSStore(cfg)

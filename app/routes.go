@@ -2,6 +2,7 @@ package app
 
 import (
 	"net/http"
+	"time"
 
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
@@ -35,6 +36,17 @@ func (r *Receiver) routes() http.Handler {
 		}))
 	}
 	r.sourceRoutes(mux, limiter)
+	if r.slackKey != nil {
+		mux.Handle("POST /v1/slack/interactions", webhook.NewSlackHandler(webhook.SlackDeps{
+			Publisher:      r.queue,
+			Verify:         r.slackVerifier().Verify,
+			Decode:         decodeSlack(r.slackKey, time.Now),
+			Logger:         r.log,
+			Registerer:     r.reg,
+			PublishTimeout: r.cfg.Receiver.PublishTimeout,
+			Limiter:        limiter,
+		}))
+	}
 	if r.evid != nil {
 		mux.Handle("GET /evidence/", r.evid)
 	}

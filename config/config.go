@@ -26,6 +26,7 @@ type Config struct {
 	Safety    Safety    `yaml:"safety"`
 	ELBv2     ELBv2     `yaml:"elbv2"`
 	Approvals Approvals `yaml:"approvals"`
+	Slack     Slack     `yaml:"slack"`
 
 	file     string
 	fromFile map[string]bool // secrets read from their *_file key, for messages
@@ -244,10 +245,15 @@ func (c *Config) resolvePaths() {
 		&c.Receiver.Page.JWT.JWKSFile, &c.Receiver.Page.JWT.PublicKeysFile, &c.Receiver.Page.MTLS.CertFile,
 		&c.Receiver.Page.MTLS.KeyFile, &c.Receiver.Page.MTLS.ClientCAFile,
 		&c.Worker.Runbooks, &c.Worker.Inventory, &c.PagerDuty.TokenFile, &c.Evidence.Dir,
-		&c.Receiver.SourcesDir,
+		&c.Receiver.SourcesDir, &c.Slack.TokenFile,
 	} {
 		if *p != "" && !filepath.IsAbs(*p) {
 			*p = filepath.Join(dir, *p)
+		}
+	}
+	for i, p := range c.Slack.SigningSecretFiles {
+		if p != "" && !filepath.IsAbs(p) {
+			c.Slack.SigningSecretFiles[i] = filepath.Join(dir, p)
 		}
 	}
 }
@@ -285,6 +291,7 @@ func (c *Config) defaults() {
 	setDefault(&c.Safety.ActionWindow, time.Hour)
 	setDefault(&c.Evidence.Region, "us-east-1")
 	setDefault(&c.Approvals.OnCallLevels, 1)
+	c.Slack.defaults()
 }
 
 func setDefault[T comparable](p *T, v T) {

@@ -10,7 +10,8 @@ import (
 
 // applyEnv overrides config values from ALAYA_* variables. The variable name is derived from
 // the YAML path, so every key has one and the documentation cannot drift: nats.urls becomes
-// ALAYA_NATS_URLS, pagerduty.from ALAYA_PAGERDUTY_FROM. Lists are comma-separated.
+// ALAYA_NATS_URLS, pagerduty.from ALAYA_PAGERDUTY_FROM. Lists are comma-separated, maps
+// comma-separated key=value pairs.
 func applyEnv(c *Config, getenv func(string) string) error {
 	if getenv == nil {
 		return nil
@@ -76,9 +77,29 @@ func setFromString(v reflect.Value, raw string) error {
 			}
 		}
 		v.Set(s)
+	case v.Kind() == reflect.Map && v.Type().Key().Kind() == reflect.String && v.Type().Elem().Kind() == reflect.String:
+		return setMap(v, raw)
 	default:
 		return fmt.Errorf("cannot be set from the environment")
 	}
+	return nil
+}
+
+// setMap reads "key=value,key=value" into a map of strings (slack.service_channels).
+func setMap(v reflect.Value, raw string) error {
+	m := reflect.MakeMap(v.Type())
+	for _, p := range strings.Split(raw, ",") {
+		if p = strings.TrimSpace(p); p == "" {
+			continue
+		}
+		k, val, ok := strings.Cut(p, "=")
+		if !ok || strings.TrimSpace(k) == "" {
+			return fmt.Errorf("expected key=value pairs separated by commas, got %q", p)
+		}
+		m.SetMapIndex(reflect.ValueOf(strings.TrimSpace(k)).Convert(v.Type().Key()),
+			reflect.ValueOf(strings.TrimSpace(val)).Convert(v.Type().Elem()))
+	}
+	v.Set(m)
 	return nil
 }
 

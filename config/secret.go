@@ -3,6 +3,7 @@ package config
 import (
 	"fmt"
 	"os"
+	"slices"
 	"strings"
 )
 
@@ -68,7 +69,7 @@ func (c *Config) readSecrets() error {
 		}
 		c.readFrom("receiver.webhook_secrets")
 	}
-	return nil
+	return c.readSlackSecrets()
 }
 
 // readFrom records that the secret at key came from its *_file, for messages about it.
@@ -91,7 +92,9 @@ func readSecretFile(path string) (string, error) {
 // else goes wrong, none of these may appear in evidence or notes.
 func (c *Config) Secrets() []string {
 	var out []string
-	for _, s := range append([]Secret{c.PagerDuty.Token, c.Receiver.AlertmanagerToken, c.Receiver.LinkKey, c.NATS.Password}, c.Receiver.WebhookSecrets...) {
+	all := slices.Concat([]Secret{c.PagerDuty.Token, c.Receiver.AlertmanagerToken, c.Receiver.LinkKey, c.NATS.Password, c.Slack.Token},
+		c.Receiver.WebhookSecrets, c.Slack.SigningSecrets)
+	for _, s := range all {
 		if s != "" {
 			out = append(out, s.Reveal())
 		}

@@ -51,6 +51,7 @@ func (c *Config) validate(doc *yamlfile.Doc) error {
 		errs.Add(at("receiver.admin_listen"), "receiver.admin_listen %q: must differ from receiver.page_listen", c.Receiver.AdminListen)
 	}
 	c.validateSecretLengths(&errs, at)
+	c.validateSlack(&errs, at)
 	c.validateNATS(&errs, at)
 	if c.PagerDuty.Token != "" {
 		if _, err := mail.ParseAddress(c.PagerDuty.From); err != nil {

@@ -86,6 +86,16 @@ func (rc *receiver) admit(w http.ResponseWriter, r *http.Request, handle func(ht
 // publish queues ev within the publish deadline and answers 202 once JetStream acknowledged it.
 // A failure is unavailable: 503 with Retry-After, so the sender tries again.
 func (rc *receiver) publish(w http.ResponseWriter, r *http.Request, ev *incident.Event) (int, error) {
+	dup, err := rc.enqueue(r, ev)
+	if err != nil {
+		return 0, err
+	}
+	writeJSON(w, http.StatusAccepted, accepted{Status: "accepted", ID: ev.ID, Duplicate: dup})
+	return http.StatusAccepted, nil
+}
+
+// enqueue publishes ev within the publish deadline; the caller answers.
+func (rc *receiver) enqueue(r *http.Request, ev *incident.Event) (bool, error) {
 	ctx, cancel := context.WithTimeout(r.Context(), rc.timeout)
 	defer cancel()
 	start := time.Now()
@@ -93,9 +103,8 @@ func (rc *receiver) publish(w http.ResponseWriter, r *http.Request, ev *incident
 	rc.metrics.publishSeconds.WithLabelValues(rc.source).Observe(time.Since(start).Seconds())
 	if err != nil {
 		rc.log.Error("publish failed", "event_id", ev.ID, "event_type", ev.Type, "err", err)
-		return 0, errUnavailable
+		return false, errUnavailable
 	}
 	rc.log.Debug("webhook accepted", "event_id", ev.ID, "event_type", ev.Type, "duplicate", dup)
-	writeJSON(w, http.StatusAccepted, accepted{Status: "accepted", ID: ev.ID, Duplicate: dup})
-	return http.StatusAccepted, nil
+	return dup, nil
 }

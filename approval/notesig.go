@@ -36,16 +36,6 @@ func VerifyNote(key []byte, ev *incident.Event) bool {
 	return hmac.Equal([]byte(ev.Note.Signature), []byte(SignNote(key, ev)))
 }
 
-// SignPageNote is SignNote.
-//
-// Deprecated: use SignNote, which covers chat decisions too.
-func SignPageNote(key []byte, ev *incident.Event) string { return SignNote(key, ev) }
-
-// VerifyPageNote is VerifyNote.
-//
-// Deprecated: use VerifyNote, which covers chat decisions too.
-func VerifyPageNote(key []byte, ev *incident.Event) bool { return VerifyNote(key, ev) }
-
 func noteFields(ev *incident.Event) []string {
 	n := ev.Note
 	if n == nil {

@@ -74,6 +74,20 @@ func TestLookups(t *testing.T) {
 	}
 }
 
+func TestGroupMembers(t *testing.T) {
+	sl := slackstandin.New(t)
+	sl.AddGroup("S0ONCALL", "U0ANA", "U0BEN")
+	c, _, _ := newClient(t, sl, nil)
+	ctx := testContext(t)
+	if got, err := c.GroupMembers(ctx, "S0ONCALL"); err != nil || len(got) != 2 || got[0] != "U0ANA" || got[1] != "U0BEN" {
+		t.Errorf("GroupMembers = %v, %v", got, err)
+	}
+	var ae *slack.APIError
+	if _, err := c.GroupMembers(ctx, "S0NONE"); !errors.As(err, &ae) || ae.Code != "no_such_subteam" || slack.Temporary(err) {
+		t.Errorf("unknown group: %v, want permanent no_such_subteam", err)
+	}
+}
+
 // TestFailuresClassified: each way Slack can fail is one class, decided in the client.
 func TestFailuresClassified(t *testing.T) {
 	for _, tc := range []struct {

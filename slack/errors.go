@@ -25,8 +25,9 @@ func (e *APIError) Temporary() bool { return transientCodes[e.Code] }
 // transientCodes are the error codes Slack documents as worth retrying: its own failures and
 // rate limits. Every other code (invalid_auth, not_authed, account_inactive, token_revoked,
 // missing_scope, channel_not_found, not_in_channel, is_archived, msg_too_long, no_text,
-// invalid_blocks, message_not_found, cant_update_message, users_not_found, user_not_found, …)
-// needs a person to change something and is permanent: retrying would only repeat it.
+// invalid_blocks, message_not_found, cant_update_message, users_not_found, user_not_found,
+// no_such_subteam, …) needs a person to change something and is permanent: retrying would only
+// repeat it.
 var transientCodes = map[string]bool{
 	"ratelimited":         true,
 	"rate_limited":        true,

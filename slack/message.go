@@ -2,6 +2,7 @@ package slack
 
 import (
 	"encoding/json"
+	"strings"
 	"unicode/utf8"
 )
 
@@ -141,21 +142,36 @@ func clipBlock(b Block) Block {
 }
 
 // clipText cuts s to at most max characters (Slack counts characters, not bytes), ending in
-// clipMark when it cut.
+// clipMark when it cut. A code block the cut leaves open is closed, so the rest of the
+// message is not rendered as code.
 func clipText(s string, max int) string {
 	if utf8.RuneCountInString(s) <= max {
 		return s
 	}
 	keep := max - utf8.RuneCountInString(clipMark)
-	if keep < 0 {
-		keep = 0
+	kept := cutRunes(s, keep)
+	if strings.Count(kept, fence)%2 == 1 {
+		kept = cutRunes(kept, keep-len(closeFence)) + closeFence
 	}
-	n := 0
-	for i := range s {
-		if n == keep {
-			return s[:i] + clipMark
+	return kept + clipMark
+}
+
+const (
+	fence      = "```"
+	closeFence = "\n```"
+)
+
+// cutRunes returns the first n characters of s (none for n <= 0).
+func cutRunes(s string, n int) string {
+	i := 0
+	for pos := range s {
+		if i == n {
+			return s[:pos]
 		}
-		n++
+		i++
 	}
-	return s + clipMark
+	if n <= 0 {
+		return ""
+	}
+	return s
 }

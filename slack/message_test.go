@@ -18,12 +18,14 @@ func TestClipText(t *testing.T) {
 		{"this is longer than twenty", 20, "this is l… (clipped)"},
 		{strings.Repeat("é", 30), 20, strings.Repeat("é", 9) + "… (clipped)"},
 		{"abcdef", 3, "… (clipped)"}, // limits under the mark's length never happen; still no panic
+		{"report:\n```\nline one\nline two\n```", 30, "report:\n```\nlin\n```… (clipped)"},
+		{"```a``` and more text here", 20, "```a``` a… (clipped)"},
 	} {
 		if got := clipText(tc.in, tc.max); got != tc.want {
 			t.Errorf("clipText(%q, %d) = %q, want %q", tc.in, tc.max, got, tc.want)
 		}
-		if got := clipText(tc.in, tc.max); !utf8.ValidString(got) {
-			t.Errorf("clipText cut a character: %q", got)
+		if got := clipText(tc.in, tc.max); !utf8.ValidString(got) || utf8.RuneCountInString(got) > max(tc.max, len(clipMark)) {
+			t.Errorf("clipText cut a character or is too long: %q", got)
 		}
 	}
 }

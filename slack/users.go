@@ -45,3 +45,16 @@ func (c *Client) UserEmail(ctx context.Context, userID string) (string, error) {
 	}
 	return ans.User.Profile.Email, nil
 }
+
+// GroupMembers returns the user ids of a user group's members (usergroups.users.list, scope
+// usergroups:read), for runbooks that let a group approve. An unknown group is Slack's
+// no_such_subteam, a permanent *APIError.
+func (c *Client) GroupMembers(ctx context.Context, groupID string) ([]string, error) {
+	var ans struct {
+		Users []string `json:"users"`
+	}
+	if err := c.get(ctx, "usergroups.users.list", url.Values{"usergroup": {groupID}}, &ans); err != nil {
+		return nil, err
+	}
+	return ans.Users, nil
+}

@@ -70,3 +70,10 @@ func (s *Server) AddUser(u User) {
 	defer s.mu.Unlock()
 	s.users[u.ID] = u
 }
+
+// AddGroup adds a user group (S…) with its members' user ids, for usergroups.users.list.
+func (s *Server) AddGroup(id string, members ...string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.groups[id] = append([]string(nil), members...)
+}

@@ -69,6 +69,8 @@ func (s *Server) webAPI(w http.ResponseWriter, r *http.Request) {
 		s.lookupByEmail(w, c)
 	case "users.info":
 		s.usersInfo(w, c)
+	case "usergroups.users.list":
+		s.groupMembers(w, c)
 	}
 }
 

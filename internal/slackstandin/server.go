@@ -37,6 +37,7 @@ type Server struct {
 	messages   map[string][]*Message // channel → messages in posting order
 	lastPost   map[string]time.Time  // channel → when its last message was accepted
 	users      map[string]User       // id → user
+	groups     map[string][]string   // user group id → member ids
 	responses  []Response
 	violations []string
 	requests   []Request
@@ -99,7 +100,7 @@ func New(tb testing.TB, opts ...Option) *Server {
 	s := &Server{
 		tb: tb, report: true, token: DefaultToken, secret: []byte(DefaultSigningSecret), team: DefaultTeam,
 		retryIn: 1, changed: make(chan struct{}), messages: map[string][]*Message{},
-		lastPost: map[string]time.Time{}, users: map[string]User{}, failures: map[string][]Failure{},
+		lastPost: map[string]time.Time{}, users: map[string]User{}, groups: map[string][]string{}, failures: map[string][]Failure{},
 	}
 	for _, o := range opts {
 		o(s)

@@ -46,3 +46,14 @@ func (s *Server) userJSON(u User) map[string]any {
 		"profile": map[string]any{"email": u.Email, "real_name": name, "display_name": name},
 	}
 }
+
+func (s *Server) groupMembers(w http.ResponseWriter, c call) {
+	s.mu.Lock()
+	members, ok := s.groups[str(c.params, "usergroup")]
+	s.mu.Unlock()
+	if !ok {
+		s.fail(w, c.method, http.StatusOK, "no_such_subteam")
+		return
+	}
+	s.answer(w, c.method, http.StatusOK, map[string]any{"ok": true, "users": append([]string{}, members...)})
+}

@@ -146,11 +146,13 @@ func runLiveness(ackWait time.Duration) (heartbeat, stale time.Duration) {
 	return heartbeat, 3 * heartbeat
 }
 
-// abandonSweep is how often a worker looks for runs nobody will ever finish. It reads the
-// whole ledger, and such a run is only found after the handler deadline plus its event's
-// redelivery horizon (hours by default), so there is no hurry: the ack wait, or the gate
-// sweep if that is slower.
-func abandonSweep(cfg config.Worker) time.Duration { return max(cfg.AckWait, cfg.GateSweep) }
+// abandonSweep is how often a worker looks for runs nobody will ever finish. Such a run is
+// found only after the handler deadline plus its event's redelivery horizon (hours by
+// default) and each pass lists the whole ledger's keys, so there is no hurry: once a minute,
+// or every ack wait or gate sweep if either is slower.
+func abandonSweep(cfg config.Worker) time.Duration {
+	return max(time.Minute, cfg.AckWait, cfg.GateSweep)
+}
 
 // pagerDuty returns the PagerDuty client, or, with no token configured (the embedded
 // default), a local stand-in that prints notes and keeps them in a directory.

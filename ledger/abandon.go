@@ -3,6 +3,7 @@ package ledger
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"time"
 
@@ -14,7 +15,7 @@ import (
 // the same consumer), terminated, deleted from the stream, or ran out of deliveries. Nothing
 // would ever adopt such a run, so a sweep ends it instead (remediate.SweepAbandoned).
 
-// scanTimeout bounds one pass over the ledger: every record, in one watch.
+// scanTimeout bounds one pass over the ledger.
 const scanTimeout = time.Minute
 
 // Silent returns the runs a sweep must look at: those still running whose record nobody has
@@ -22,6 +23,11 @@ const scanTimeout = time.Minute
 // note is not out yet (a sweeper that stopped half way). Each handle writes as a new owner,
 // with compare-and-swap against the revision read, so of several sweepers, or a sweeper and
 // a handler that was alive after all, exactly one writes.
+//
+// The ledger keeps a month of runs, nearly all of them finished. A pass reads only the keys
+// and revisions (one watch, headers only), and fetches a record only if this ledger has not
+// seen it at that revision already settled: a record that is not running changes only by a
+// write, which gives it a new revision.
 func (l *Ledger) Silent(ctx context.Context, quiet time.Duration) ([]*Handle, error) {
 	ctx, cancel := context.WithTimeout(ctx, scanTimeout)
 	defer cancel()
@@ -29,43 +35,83 @@ func (l *Ledger) Silent(ctx context.Context, quiet time.Duration) ([]*Handle, er
 	if err != nil {
 		return nil, err
 	}
-	// One watch delivers the latest version of every record, values included, then nil: a
-	// pass over the whole ledger without a request per run.
-	w, err := l.kv.Watch(ctx, runKey(">"), jetstream.IgnoreDeletes())
+	revs, err := l.revisions(ctx)
+	if err != nil {
+		return nil, err
+	}
+	l.mu.Lock()
+	settled := l.settled
+	l.mu.Unlock()
+	next := map[string]uint64{}
+	var out []*Handle
+	for key, rev := range revs {
+		if settled[key] == rev {
+			next[key] = rev
+			continue
+		}
+		h, done, err := l.look(ctx, key, now, quiet)
+		if err != nil {
+			return nil, err
+		}
+		if done != 0 {
+			next[key] = done
+		}
+		if h != nil {
+			out = append(out, h)
+		}
+	}
+	l.mu.Lock()
+	l.settled = next // keys gone from the bucket (TTL) are forgotten here
+	l.mu.Unlock()
+	return out, nil
+}
+
+// revisions lists every run record's key and latest revision.
+func (l *Ledger) revisions(ctx context.Context) (map[string]uint64, error) {
+	w, err := l.kv.Watch(ctx, runKey(">"), jetstream.IgnoreDeletes(), jetstream.MetaOnly())
 	if err != nil {
 		return nil, fmt.Errorf("ledger: scan: %w", err)
 	}
 	defer w.Stop()
-	var out []*Handle
+	revs := map[string]uint64{}
 	for {
 		select {
 		case <-ctx.Done():
 			return nil, fmt.Errorf("ledger: scan: %w", ctx.Err())
 		case e := <-w.Updates():
 			if e == nil {
-				return out, nil
+				return revs, nil
 			}
-			if h := l.silent(e, now, quiet); h != nil {
-				out = append(out, h)
-			}
+			revs[e.Key()] = e.Revision()
 		}
 	}
 }
 
-// silent is the handle of e's run if a sweep must look at it, else nil.
-func (l *Ledger) silent(e jetstream.KeyValueEntry, now time.Time, quiet time.Duration) *Handle {
+// look reads one record: its handle if a sweep must look at it, and the revision at which it
+// is settled (not running, nothing left to say), 0 when it is not.
+func (l *Ledger) look(ctx context.Context, key string, now time.Time, quiet time.Duration) (*Handle, uint64, error) {
+	e, err := l.kv.Get(ctx, key)
+	if errors.Is(err, jetstream.ErrKeyNotFound) {
+		return nil, 0, nil // expired since the listing
+	}
+	if err != nil {
+		return nil, 0, fmt.Errorf("ledger: scan %s: %w", key, err)
+	}
 	var rec Record
 	if json.Unmarshal(e.Value(), &rec) != nil {
-		return nil
+		return nil, e.Revision(), nil // never a run a sweep can end
 	}
 	lost := rec.State == StateRunning && now.Sub(e.Created()) >= quiet
 	unsaid := rec.State == StateAbandoned && !rec.Noted
-	if !lost && !unsaid {
-		return nil
+	switch {
+	case lost || unsaid:
+		h := l.handle()
+		h.rec, h.rev, h.written = rec, e.Revision(), e.Created()
+		return h, 0, nil
+	case rec.State == StateRunning:
+		return nil, 0, nil // young: it ages without a write
 	}
-	h := l.handle()
-	h.rec, h.rev, h.written = rec, e.Revision(), e.Created()
-	return h
+	return nil, e.Revision(), nil
 }
 
 // Written is the NATS server's time of the record version this handle read: for a silent

@@ -1,10 +1,15 @@
 package ledger_test
 
 import (
+	"context"
 	"errors"
+	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
+
+	"github.com/nats-io/nats.go/jetstream"
 
 	"github.com/alaya-sre/alaya/ledger"
 )
@@ -78,4 +83,50 @@ func silentOnce(t *testing.T, l *ledger.Ledger) *ledger.Handle {
 		t.Error("a silent run's last write has no time")
 	}
 	return got[0]
+}
+
+// countGets is the real bucket, counting the run records read one by one.
+type countGets struct {
+	jetstream.KeyValue
+	n atomic.Int32
+}
+
+func (k *countGets) Get(ctx context.Context, key string) (jetstream.KeyValueEntry, error) {
+	if strings.HasPrefix(key, "run.") {
+		k.n.Add(1)
+	}
+	return k.KeyValue.Get(ctx, key)
+}
+
+// A sweep reads a finished or parked record once; it reads it again only when it changed.
+func TestSilentReadsSettledRecordsOnce(t *testing.T) {
+	kv := &countGets{KeyValue: bucket(t)}
+	ctx := t.Context()
+	l := ledger.New(kv, "w1", time.Minute)
+	var parked *ledger.Handle
+	for _, st := range []string{ledger.StateDone, ledger.StateParked} {
+		h, _, err := l.Begin(ctx, ledger.Record{ID: "r-" + st})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := h.Update(ctx, func(r *ledger.Record) { r.State = st }); err != nil {
+			t.Fatal(err)
+		}
+		parked = h
+	}
+	pass := func(want int32, wantSilent int) {
+		t.Helper()
+		kv.n.Store(0)
+		got, err := l.Silent(ctx, 0)
+		if err != nil || len(got) != wantSilent || kv.n.Load() != want {
+			t.Fatalf("Silent: %d runs, %d records read, %v; want %d and %d", len(got), kv.n.Load(), err, wantSilent, want)
+		}
+	}
+	pass(2, 0)
+	pass(0, 0)
+	if err := parked.Update(ctx, func(r *ledger.Record) { r.State = ledger.StateRunning }); err != nil {
+		t.Fatal(err)
+	}
+	pass(1, 1)
+	pass(1, 1) // running records age without a write: read every pass
 }

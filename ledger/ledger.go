@@ -7,6 +7,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"sync"
 	"time"
 
 	"github.com/nats-io/nats.go/jetstream"
@@ -23,6 +24,11 @@ type Ledger struct {
 	clock  string        // this ledger's key for reading the server's time
 	// readBack bounds how long a write whose outcome is unknown is resolved by reading it back.
 	readBack time.Duration
+
+	mu sync.Mutex
+	// settled are the run records Silent found settled (not running, nothing left to say),
+	// by key and revision: the next pass does not fetch them again unless they changed.
+	settled map[string]uint64
 }
 
 // New returns a ledger for the handlers of one worker process.

@@ -259,6 +259,14 @@ func TestTokenNeverLogged(t *testing.T) {
 	errs = append(errs, err)
 	_, err = c.UserEmail(ctx, "U1")
 	errs = append(errs, err)
+	// A lookup that cannot connect names neither the URL nor the email in its query.
+	down, _, _ := newClient(t, sl, func(cfg *slack.Config) { cfg.APIURL = "http://127.0.0.1:1/api/" })
+	if _, err := down.LookupUserByEmail(ctx, "dana.private@example.com"); err == nil || !slack.Temporary(err) ||
+		strings.Contains(err.Error(), "dana.private") || strings.Contains(err.Error(), "/api/") {
+		t.Errorf("failed lookup: %v, want a temporary error without the email or URL", err)
+	} else {
+		errs = append(errs, err)
+	}
 	cfg := slack.Config{Token: slack.Token(sl.Token())}
 	printed := fmt.Sprintf("%v %+v %#v %s", cfg, cfg, cfg, cfg.Token)
 	js, _ := json.Marshal(cfg)

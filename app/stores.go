@@ -17,7 +17,10 @@ import (
 // newStore returns the evidence store the config names: S3 when a bucket is set, otherwise
 // the local directory (the embedded default). An S3 bucket is checked before the worker starts
 // (it exists, the credentials reach it, it has Object Lock when evidence.object_lock asks for
-// it), so a mistake stops the start instead of the first incident's evidence.
+// it), so a mistake stops the start instead of the first incident's evidence. An S3 that does
+// not answer is not a mistake: a worker restarted during an S3 outage starts, warns, and its
+// runs say on the incident that evidence is missing until S3 is back, rather than leaving
+// incidents with no diagnostics at all.
 func newStore(ctx context.Context, cfg *config.Config, log *slog.Logger) (evidence.Store, error) {
 	if cfg.Evidence.Bucket == "" {
 		return newFSStore(cfg)
@@ -36,7 +39,11 @@ func newStore(ctx context.Context, cfg *config.Config, log *slog.Logger) (eviden
 	cctx, cancel := context.WithTimeout(ctx, storeCheckTimeout)
 	defer cancel()
 	if err := s.Check(cctx); err != nil {
-		return nil, err
+		if !evidence.Retryable(err) {
+			return nil, err
+		}
+		log.Warn("evidence bucket not reachable at start; starting anyway, runs report missing evidence until it answers",
+			"bucket", cfg.Evidence.Bucket, "err", err)
 	}
 	return s, nil
 }

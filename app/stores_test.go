@@ -4,6 +4,9 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"log/slog"
+	"net"
+	"strings"
 	"sync"
 	"testing"
 
@@ -64,5 +67,33 @@ func TestStoreRefusesBucketWithoutObjectLock(t *testing.T) {
 		if !errors.Is(err, tt.want) {
 			t.Errorf("bucket %s: newStore = %v, want %v", tt.bucket, err, tt.want)
 		}
+	}
+}
+
+// A worker restarted while S3 is down still starts: its runs do their diagnostics and say on
+// the incident that evidence is missing. Refusing to start would leave incidents with nothing.
+func TestStoreStartsWhenS3DoesNotAnswer(t *testing.T) {
+	srv := s3server.Start(t)
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	down := "http://" + l.Addr().String()
+	l.Close() // nothing answers there now: connection refused
+	env := map[string]string{
+		"ALAYA_EVIDENCE_BUCKET": srv.Bucket, "ALAYA_EVIDENCE_ENDPOINT": down,
+		"ALAYA_EVIDENCE_REGION": srv.Region, "ALAYA_EVIDENCE_PATH_STYLE": "true",
+	}
+	cfg, err := config.Load("", func(k string) string { return env[k] })
+	if err != nil {
+		t.Fatal(err)
+	}
+	var logs bytes.Buffer
+	s, err := newStore(context.Background(), cfg, slog.New(slog.NewJSONHandler(&logs, nil)))
+	if err != nil || s == nil {
+		t.Fatalf("newStore with S3 down = %v, want a store that starts", err)
+	}
+	if !strings.Contains(logs.String(), "evidence bucket not reachable at start") {
+		t.Errorf("no warning logged: %s", logs.String())
 	}
 }

@@ -183,57 +183,41 @@ func TestSlackRefusals(t *testing.T) {
 		return []byte(body), h
 	}
 	good, goodH := e.slack.SignedInteraction(press(nil))
+	signed := func(mod func(*slackstandin.Press)) func() ([]byte, http.Header) {
+		return func() ([]byte, http.Header) { return e.slack.SignedInteraction(press(mod)) }
+	}
+	raw := func(body []byte, h http.Header) func() ([]byte, http.Header) {
+		return func() ([]byte, http.Header) { return body, h }
+	}
 	for _, tc := range []struct {
-		name string
-		body []byte
-		h    http.Header
-		want int
+		name   string
+		make   func() ([]byte, http.Header)
+		want   int
+		queued int
 	}{
-		{"signed with the secret being rotated out", nil, nil, http.StatusOK},
-		{"signed with an unknown secret", nil, nil, http.StatusUnauthorized},
-		{"signed 6 minutes ago", nil, nil, http.StatusUnauthorized},
-		{"signed 6 minutes ahead", nil, nil, http.StatusUnauthorized},
-		{"no signature", good, http.Header{slack.HeaderTimestamp: goodH[slack.HeaderTimestamp]}, http.StatusUnauthorized},
-		{"no timestamp", good, http.Header{slack.HeaderSignature: goodH[slack.HeaderSignature]}, http.StatusUnauthorized},
-		{"body changed after signing", bytes.Replace(good, []byte("K7Q2XA"), []byte("K7Q2XB"), 1), goodH, http.StatusUnauthorized},
-		{"a button that is not a gate's", nil, nil, http.StatusOK},
-		{"a modal submission", nil, nil, http.StatusOK},
-		{"a value that is not ours", nil, nil, http.StatusBadRequest},
-		{"an approve button carrying reject", nil, nil, http.StatusBadRequest},
-		{"not a payload", nil, nil, http.StatusBadRequest},
-		{"larger than the limit", nil, nil, http.StatusRequestEntityTooLarge},
+		{"signed with the secret being rotated out", signed(func(p *slackstandin.Press) { p.Secret = slackSecretOld }), http.StatusOK, 1},
+		{"signed with an unknown secret", signed(func(p *slackstandin.Press) { p.Secret = "someone-elses-signing-secret" }), http.StatusUnauthorized, 0},
+		{"signed 6 minutes ago", signed(func(p *slackstandin.Press) { p.At = time.Now().Add(-6 * time.Minute) }), http.StatusUnauthorized, 0},
+		{"signed 6 minutes ahead", signed(func(p *slackstandin.Press) { p.At = time.Now().Add(6 * time.Minute) }), http.StatusUnauthorized, 0},
+		{"no signature", raw(good, http.Header{slack.HeaderTimestamp: goodH[slack.HeaderTimestamp]}), http.StatusUnauthorized, 0},
+		{"no timestamp", raw(good, http.Header{slack.HeaderSignature: goodH[slack.HeaderSignature]}), http.StatusUnauthorized, 0},
+		{"body changed after signing", raw(bytes.Replace(good, []byte("K7Q2XA"), []byte("K7Q2XB"), 1), goodH), http.StatusUnauthorized, 0},
+		{"a button that is not a gate's", signed(func(p *slackstandin.Press) { p.ActionID = "open_runbook" }), http.StatusOK, 0},
+		{"a modal submission", raw(sign(url.Values{"payload": {`{"type":"view_submission","user":{"id":"U0DANA"},"team":{"id":"T0X"}}`}}.Encode(), time.Now())), http.StatusOK, 0},
+		{"a value that is not ours", signed(func(p *slackstandin.Press) { p.Value = "approve Q1ABC" }), http.StatusBadRequest, 0},
+		{"an approve button carrying reject", signed(func(p *slackstandin.Press) { p.Value = slack.ButtonValue("reject", "Q1ABC", "K7Q2XA") }), http.StatusBadRequest, 0},
+		{"not a payload", raw(sign("payload=%7B", time.Now())), http.StatusBadRequest, 0},
+		{"larger than the limit", raw(sign("payload="+strings.Repeat("x", 300<<10), time.Now())), http.StatusRequestEntityTooLarge, 0},
 	} {
-		switch tc.name {
-		case "signed with the secret being rotated out":
-			tc.body, tc.h = e.slack.SignedInteraction(press(func(p *slackstandin.Press) { p.Secret = slackSecretOld }))
-		case "signed with an unknown secret":
-			tc.body, tc.h = e.slack.SignedInteraction(press(func(p *slackstandin.Press) { p.Secret = "someone-elses-signing-secret" }))
-		case "signed 6 minutes ago":
-			tc.body, tc.h = e.slack.SignedInteraction(press(func(p *slackstandin.Press) { p.At = time.Now().Add(-6 * time.Minute) }))
-		case "signed 6 minutes ahead":
-			tc.body, tc.h = e.slack.SignedInteraction(press(func(p *slackstandin.Press) { p.At = time.Now().Add(6 * time.Minute) }))
-		case "a button that is not a gate's":
-			tc.body, tc.h = e.slack.SignedInteraction(press(func(p *slackstandin.Press) { p.ActionID = "open_runbook" }))
-		case "a modal submission":
-			tc.body, tc.h = sign(url.Values{"payload": {`{"type":"view_submission","user":{"id":"U0DANA"},"team":{"id":"T0X"}}`}}.Encode(), time.Now())
-		case "a value that is not ours":
-			tc.body, tc.h = e.slack.SignedInteraction(press(func(p *slackstandin.Press) { p.Value = "approve Q1ABC" }))
-		case "an approve button carrying reject":
-			tc.body, tc.h = e.slack.SignedInteraction(press(func(p *slackstandin.Press) { p.Value = slack.ButtonValue("reject", "Q1ABC", "K7Q2XA") }))
-		case "not a payload":
-			tc.body, tc.h = sign("payload=%7B", time.Now())
-		case "larger than the limit":
-			tc.body, tc.h = sign("payload="+strings.Repeat("x", 300<<10), time.Now())
-		}
 		t.Run(tc.name, func(t *testing.T) {
 			before := len(e.events(t))
-			code, b := e.deliver(t, tc.body, tc.h)
+			body, h := tc.make()
+			code, b := e.deliver(t, body, h)
 			if code != tc.want {
 				t.Fatalf("answered %d %s, want %d", code, b, tc.want)
 			}
-			queued := len(e.events(t)) - before
-			if wantQueued := map[bool]int{true: 1, false: 0}[tc.name == "signed with the secret being rotated out"]; queued != wantQueued {
-				t.Errorf("%d events queued, want %d", queued, wantQueued)
+			if queued := len(e.events(t)) - before; queued != tc.queued {
+				t.Errorf("%d events queued, want %d", queued, tc.queued)
 			}
 			if code == http.StatusOK && b != "" {
 				t.Errorf("200 with body %q: Slack would replace the pressed message with it", b)

@@ -289,6 +289,6 @@ func (w *Worker) consume(ctx context.Context) error {
 		}
 	}()
 	return w.queue.Consume(ctx, queue.HandlerFunc(func(_ context.Context, d *queue.Delivery) error {
-		return w.pipeline.Handle(work, d.Event)
+		return w.pipeline.HandleDelivery(work, d)
 	}))
 }

@@ -98,6 +98,7 @@ func (q *Queue) deliver(ctx context.Context, msg jetstream.Msg, h Handler) {
 		q.settle(ctx, msg, d, Permanent(err), 0)
 		return
 	}
+	d.Final = d.NumDelivered >= uint64(q.cfg.MaxDeliver) // decide terminates any failure now
 	q.metrics.inFlight.Inc()
 	defer q.metrics.inFlight.Dec()
 	stop := heartbeat(msg, q.cfg.AckWait/3, q.log)

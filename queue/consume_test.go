@@ -84,20 +84,21 @@ func TestConsumeTerminatesPermanentFailures(t *testing.T) {
 
 func TestConsumeGivesUpAfterMaxDeliver(t *testing.T) {
 	q := connect(t, natsserver.Start(t), func(c *queue.Config) { c.MaxDeliver = 3 })
-	seen := make(chan uint64, 10)
+	seen := make(chan string, 10)
 	consume(t, q, func(_ context.Context, d *queue.Delivery) error {
-		seen <- d.NumDelivered
+		seen <- fmt.Sprintf("%d/%v", d.NumDelivered, d.Final)
 		return errors.New("always failing")
 	})
 	seq := publish(t, q, event("ev-max"))
 	eventually(t, "terminated after the last delivery", settled(t, q, seq))
 	close(seen)
-	var got []uint64
+	var got []string
 	for n := range seen {
 		got = append(got, n)
 	}
-	if fmt.Sprint(got) != "[1 2 3]" {
-		t.Errorf("deliveries %v, want [1 2 3]", got)
+	// The handler is told which delivery is the last, so it can end its work with a word.
+	if fmt.Sprint(got) != "[1/false 2/false 3/true]" {
+		t.Errorf("deliveries (number/final) %v, want [1/false 2/false 3/true]", got)
 	}
 }
 

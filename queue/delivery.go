@@ -28,6 +28,9 @@ type Delivery struct {
 	NumDelivered uint64 // 1 on the first delivery
 	Subject      string
 	Sequence     uint64 // stream sequence
+	// Final is set on the last delivery the queue gives an event: a failure now is not
+	// redelivered (it is terminated), so the handler must end what it leaves with a word.
+	Final bool
 
 	msg jetstream.Msg
 }

@@ -44,10 +44,11 @@ type note struct {
 	req    *approval.Request
 	h      *ledger.Handle // the run's ledger, read once
 	now    time.Time
+	last   *lastTry // set on the event's last delivery
 }
 
 // onAnnotated runs the approval flow for one note.
-func (p *Pipeline) onAnnotated(ctx context.Context, ev *incident.Event) error {
+func (p *Pipeline) onAnnotated(ctx context.Context, ev *incident.Event, last *lastTry) error {
 	if p.Gates == nil || ev.Note == nil {
 		return nil
 	}
@@ -55,6 +56,7 @@ func (p *Pipeline) onAnnotated(ctx context.Context, ev *incident.Event) error {
 	if !ok {
 		return nil
 	}
+	n.last = last
 	for _, step := range []func(context.Context, *note) error{p.verify, p.findGate, p.authorize, p.bind} {
 		if err := step(ctx, n); err != nil {
 			return p.answer(ctx, n, err)

@@ -90,6 +90,8 @@ type fakePD struct {
 	notes    []string
 	resolved map[string]bool
 	alerts   []incident.Alert // the incident's alerts; one naming host "here" when nil
+	// incidentErr, when set, is what reading the incident answers.
+	incidentErr error
 }
 
 // posted holds the people's notes by incident, as PagerDuty would list them.
@@ -123,6 +125,9 @@ func (f *fakePD) Alerts(context.Context, string) ([]incident.Alert, error) {
 func (f *fakePD) Incident(_ context.Context, id string) (*incident.Incident, error) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
+	if f.incidentErr != nil {
+		return nil, f.incidentErr
+	}
 	status := incident.StatusTriggered
 	if f.resolved[id] {
 		status = incident.StatusResolved
@@ -171,8 +176,9 @@ type bed struct {
 	// stale is the ledger's stale time (a minute); opts are the pipelines' options.
 	stale time.Duration
 	opts  remediate.Options
-	// ledgerKV, when set, is the bucket the pipelines' ledgers write through (faults).
-	ledgerKV jetstream.KeyValue
+	// ledgerKV and outboxKV, when set, are the buckets the pipelines' ledgers and outboxes
+	// write through (faults).
+	ledgerKV, outboxKV jetstream.KeyValue
 	// chat and slack, when set before newP, give the pipelines a Slack thread.
 	chat  *remediate.Chat
 	slack *fakeSlack
@@ -238,10 +244,14 @@ func newBedInv(t *testing.T, runbook, invYAML string, clock func() time.Time) *b
 		if b.ledgerKV != nil {
 			lkv = b.ledgerKV
 		}
+		okv := jetstream.KeyValue(runs)
+		if b.outboxKV != nil {
+			okv = b.outboxKV
+		}
 		p, err := remediate.New(remediate.Deps{
 			Logger: log, Metrics: m, Catalog: func() *runbooks.Catalog { return cat }, Inventory: inv,
 			Incidents: b.pd, Runner: b.runner, Store: b.store, Ledger: ledger.New(lkv, owner, cmp.Or(b.stale, time.Minute)),
-			Outbox: outbox.New(runs, b.pd, log, outbox.NewMetrics(prometheus.NewRegistry())).WithSlack(b.slack), Redactor: evidence.NewRedactor(nil),
+			Outbox: outbox.New(okv, b.pd, log, outbox.NewMetrics(prometheus.NewRegistry())).WithSlack(b.slack), Redactor: evidence.NewRedactor(nil),
 			Gates: &remediate.Gates{Store: b.approv, Policy: &approval.Policy{OnCall: b.pd, Self: isBot},
 				Incidents: b.pd, Notes: b.pd},
 			Safety: b.safety, Redelivery: b.redelivery, Options: b.opts, Chat: b.chat,

@@ -13,6 +13,9 @@ type Metrics struct {
 	// decisions counts approval outcomes: approved, rejected, expired, cancelled, or the
 	// refusal reason (approval.Reason).
 	decisions *prometheus.CounterVec
+	// gaveUp counts events whose last delivery failed, by what ended with a note: "run" (the
+	// run's final note) or "event" (an answer without a run).
+	gaveUp *prometheus.CounterVec
 }
 
 // NewMetrics registers the worker's metrics with reg.
@@ -35,7 +38,10 @@ func NewMetrics(reg prometheus.Registerer) *Metrics {
 		decisions: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "alaya_approval_decisions_total", Help: "Approval decisions and refusals by outcome or refusal reason.",
 		}, []string{"outcome"}),
+		gaveUp: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "alaya_events_given_up_total", Help: "Events whose last delivery failed, ended with a note on the run or the event.",
+		}, []string{"ended"}),
 	}
-	reg.MustRegister(m.runs, m.steps, m.stepDur, m.stage, m.decisions)
+	reg.MustRegister(m.runs, m.steps, m.stepDur, m.stage, m.decisions, m.gaveUp)
 	return m
 }

@@ -93,6 +93,9 @@ func (p *Pipeline) renderHost(b *strings.Builder, run *Run, host string) {
 			}
 			lines = append(lines, notetext.Sprintf("  %s: %s", step.Name, clip(res.Outcome.Summary)))
 		case res.Skipped != "":
+			if res.Blocked {
+				mark = "✗" // the host did not get what the plan said
+			}
 			lines = append(lines, notetext.Sprintf("  %s: skipped (%s)", step.Name, res.Skipped))
 		case res.Err != "":
 			mark = "✗"

@@ -163,13 +163,18 @@ var errHandlerDeadline = errors.New("handler deadline reached")
 // Handle processes one event, within the handler deadline. The returned error is classified
 // (Retryable) for the consumer.
 func (p *Pipeline) Handle(ctx context.Context, ev *incident.Event) error {
+	return p.handle(ctx, ev, nil)
+}
+
+// handle is Handle; last is set on the event's last delivery (see HandleDelivery).
+func (p *Pipeline) handle(ctx context.Context, ev *incident.Event, last *lastTry) error {
 	ctx, cancel := context.WithTimeoutCause(ctx, p.Options.HandlerTimeout, errHandlerDeadline)
 	defer cancel()
 	switch ev.Type {
 	case incident.TypeTriggered:
-		return p.onTriggered(ctx, ev)
+		return p.onTriggered(ctx, ev, last)
 	case incident.TypeAnnotated:
-		return p.onAnnotated(ctx, ev)
+		return p.onAnnotated(ctx, ev, last)
 	case incident.TypeResolved:
 		return p.onResolved(ctx, ev)
 	default:
@@ -179,7 +184,7 @@ func (p *Pipeline) Handle(ctx context.Context, ev *incident.Event) error {
 }
 
 // onTriggered is the diagnostics path: every matched runbook becomes one run.
-func (p *Pipeline) onTriggered(ctx context.Context, ev *incident.Event) error {
+func (p *Pipeline) onTriggered(ctx context.Context, ev *incident.Event, last *lastTry) error {
 	if resolved, err := p.resolvedSince(ctx, ev); err != nil || resolved {
 		return err
 	}
@@ -195,6 +200,7 @@ func (p *Pipeline) onTriggered(ctx context.Context, ev *incident.Event) error {
 	var errs []error
 	for _, d := range decisions {
 		run := newRun(ev, d)
+		run.last = last
 		if err := p.runStages(ctx, run, "begin"); err != nil {
 			errs = append(errs, fmt.Errorf("runbook %s: %w", d.Runbook.Name, err))
 		}
@@ -240,6 +246,7 @@ func (p *Pipeline) runStages(ctx context.Context, run *Run, from string) error {
 			return nil
 		}
 		if err != nil {
+			p.giveUp(ctx, run, s.name, err) // only on the event's last delivery
 			p.letGo(ctx, run, s.name, err)
 			return err
 		}

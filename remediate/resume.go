@@ -43,13 +43,14 @@ func (p *Pipeline) start(ctx context.Context, n *note, run *Run) error {
 	if _, err := p.Gates.Store.Settle(ctx, req.Incident, req.Code, ""); err != nil {
 		p.Logger.WarnContext(ctx, "approval not marked started; the sweeper will", "run", req.Run, "err", err)
 	}
+	run.last = n.last
 	return p.runStages(ctx, run, "announce")
 }
 
 // executing answers an approval for a run that is executing: a live owner is left alone and
 // the note says so; a dead owner's run is adopted.
 func (p *Pipeline) executing(ctx context.Context, n *note) error {
-	err := p.adoptApproved(ctx, n.req)
+	err := p.adoptApproved(ctx, n)
 	if !errors.Is(err, ledger.ErrRunElsewhere) {
 		return err
 	}
@@ -117,7 +118,8 @@ func (p *Pipeline) rebuild(h *ledger.Handle) (*Run, error) {
 // adoptApproved handles an approval delivered again while its run is marked running: if the
 // handler executing it is alive, ErrRunElsewhere; if it died or let go, the run is adopted like
 // any other (adopt) and continues from each host's earliest unfinished step.
-func (p *Pipeline) adoptApproved(ctx context.Context, req *approval.Request) error {
+func (p *Pipeline) adoptApproved(ctx context.Context, n *note) error {
+	req := n.req
 	h, err := p.Ledger.Takeover(ctx, req.Run)
 	if err != nil {
 		return p.ledgerErr(ctx, req.Run, err)
@@ -134,7 +136,7 @@ func (p *Pipeline) adoptApproved(ctx context.Context, req *approval.Request) err
 	if err := p.adopt(ctx, run, h); err != nil {
 		return err
 	}
-	run.Approval = req
+	run.Approval, run.last = req, n.last
 	return p.runStages(ctx, run, "announce")
 }
 

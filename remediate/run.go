@@ -40,6 +40,9 @@ type Run struct {
 	reports map[string]string
 	// Approval is the decision that resumed the run (nil before any gate).
 	Approval *approval.Request
+	// last is set when the run is handled on its event's last delivery: a failure then ends
+	// the run with its note (giveUp), for nothing will come back to it.
+	last *lastTry
 
 	mu          sync.Mutex
 	Results     map[string]map[string]*HostResult // host → step name → result

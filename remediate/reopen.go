@@ -10,6 +10,7 @@ import (
 	"github.com/alaya-sre/alaya/approval"
 	"github.com/alaya-sre/alaya/evidence"
 	"github.com/alaya-sre/alaya/ledger"
+	"github.com/alaya-sre/alaya/outbox"
 )
 
 // A refusal by the fleet's limits that passes with time (a cooldown, a busy host after the
@@ -119,8 +120,9 @@ func (p *Pipeline) reopen(ctx context.Context, run *Run) error {
 	if err != nil {
 		return classify(fmt.Errorf("reopen gate: %w", err))
 	}
-	id := fmt.Sprintf("%s.reopen.%s.%d", run.ID, req.Code, req.Reopens)
-	if err := p.Outbox.Enqueue(ctx, id, run.Event.Incident.ID, p.Redactor.String(reopenNote(run, req, denied, notBefore))); err != nil {
+	slot := fmt.Sprintf("reopen.%s.%d", req.Code, req.Reopens)
+	id, content := run.ID+"."+slot, reopenNote(run, req, denied, notBefore)
+	if err := p.Outbox.Enqueue(ctx, id, run.Event.Incident.ID, p.Redactor.String(content)); err != nil {
 		return classify(err)
 	}
 	if err := run.Ledger.Update(ctx, func(r *ledger.Record) { reparked(r, req, run.From) }); err != nil {
@@ -132,6 +134,8 @@ func (p *Pipeline) reopen(ctx context.Context, run *Run) error {
 	if err := p.Outbox.Deliver(ctx, id); err != nil {
 		p.Logger.WarnContext(ctx, "note not posted yet; the outbox will retry", "id", id, "err", err)
 	}
+	p.threadReply(ctx, run.ID, run.Event.Incident.ID, slot, content, &outbox.Buttons{Incident: run.Event.Incident.ID, Code: req.Code})
+	p.threadTop(ctx, run, stateWaiting)
 	return errStop
 }
 

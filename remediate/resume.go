@@ -72,10 +72,11 @@ func (p *Pipeline) announce(ctx context.Context, run *Run) error {
 	}
 	content := fmt.Sprintf("Alaya · %s: approved by %s (code %s, plan %s). Executing %d %s on %s.\nRun %s",
 		run.Runbook.Name, who(req), req.Code, short(req.PlanHash), n, steps, strings.Join(run.Plan.Targets, ", "), run.ID)
-	id := run.ID + ".start." + req.Code
+	slot := "start." + req.Code
 	if req.Reopens > 0 {
-		id += "." + strconv.Itoa(req.Reopens) // approved again after the gate was reopened
+		slot += "." + strconv.Itoa(req.Reopens) // approved again after the gate was reopened
 	}
+	id := run.ID + "." + slot
 	if err := p.Outbox.Enqueue(ctx, id, run.Event.Incident.ID, p.Redactor.String(content)); err != nil {
 		return classify(err)
 	}
@@ -85,7 +86,7 @@ func (p *Pipeline) announce(ctx context.Context, run *Run) error {
 	if err := p.Outbox.Deliver(ctx, id); err != nil {
 		p.Logger.WarnContext(ctx, "note not posted yet; the outbox will retry", "id", id, "err", err)
 	}
-	p.threadReply(ctx, run.ID, run.Event.Incident.ID, "start."+req.Code, content, nil)
+	p.threadReply(ctx, run.ID, run.Event.Incident.ID, slot, content, nil)
 	p.threadTop(ctx, run, stateExecuting)
 	p.Logger.InfoContext(ctx, "run resumed", "run", run.ID, "from_step", run.From)
 	return nil

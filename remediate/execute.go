@@ -50,6 +50,11 @@ func (p *Pipeline) execute(ctx context.Context, run *Run) error {
 			break
 		}
 		if step.Kind == runbooks.KindGate {
+			if why := noHostLeft(run, i); why != "" {
+				run.fail(fmt.Sprintf("not asking for approval at gate %s: no host can go on (%s); nothing after the gate was executed",
+					step.Name, why))
+				break
+			}
 			if err := p.park(ctx, run, i, step); err != nil {
 				return err
 			}
@@ -276,6 +281,24 @@ func (p *Pipeline) skipReason(ctx context.Context, run *Run, index int, step *ru
 		return "dry run, not executed", false
 	}
 	return "", false
+}
+
+// noHostLeft says why no target may go past the gate at index (each one is blocked by an
+// earlier step), or "" when at least one may: a person is never asked to approve a plan that
+// would run nothing.
+func noHostLeft(run *Run, index int) string {
+	var why string
+	for _, host := range run.Plan.Targets {
+		b := blockedBy(run, index, host)
+		if b == "" {
+			return ""
+		}
+		why = cmp.Or(why, host+": "+b)
+	}
+	if len(run.Plan.Targets) > 1 {
+		why += fmt.Sprintf("; the other %d hosts are blocked likewise", len(run.Plan.Targets)-1)
+	}
+	return why
 }
 
 // blockedBy names the earlier step on host that the step at index depends on and that did not

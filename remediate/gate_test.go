@@ -393,3 +393,25 @@ func TestWhenAfterGateSeesEarlierOutput(t *testing.T) {
 		t.Errorf("restart ran %d times; its when (on the earlier step's output) should have held; notes: %q", n, b.pd.notes)
 	}
 }
+
+// A gate with no host left to go on (the diagnostic failed on every target) does not ask a
+// person to approve a plan that would run nothing: the run ends, and the note says why.
+func TestGateWithNoHostLeftAsksNothing(t *testing.T) {
+	b := newBed(t)
+	b.runner.hook = func(_ context.Context, _, cmd string) (*executor.Result, error) {
+		if cmd == "uptime" {
+			return &executor.Result{ExitCode: 1, Stderr: []byte("no route\n")}, nil
+		}
+		return &executor.Result{Stdout: []byte("ok\n")}, nil
+	}
+	handle(t, b.newP("w1"), triggered("PI9"))
+	if note := b.pd.find("Approval needed"); note != "" {
+		t.Fatalf("asked for an approval with no host left:\n%s", note)
+	}
+	if b.pd.find("no host can go on") == "" {
+		t.Errorf("the note does not say why nothing was proposed: %q", b.pd.notes)
+	}
+	if n := b.runner.count("restart-it"); n != 0 {
+		t.Fatalf("restart ran %d times", n)
+	}
+}

@@ -94,6 +94,8 @@ func (p *Pipeline) verify(ctx context.Context, n *note) error {
 			return refusal(approval.ErrNotAllowed, "the decision does not carry the approval page's signature")
 		}
 		return nil
+	case incident.SourceSlack:
+		return p.verifySlack(ctx, n)
 	case incident.SourcePagerDuty, "":
 		return p.readBack(ctx, n)
 	}
@@ -139,11 +141,11 @@ func (p *Pipeline) findGate(ctx context.Context, n *note) error {
 	if err != nil {
 		return classify(err)
 	}
-	if n.inc, err = g.Incidents.Incident(ctx, n.ev.Incident.ID); err != nil {
-		return classify(fmt.Errorf("approval: incident %s: %w", n.ev.Incident.ID, err))
-	}
 	if n.h, err = p.Ledger.Load(ctx, req.Run); err != nil {
 		return classify(err)
+	}
+	if n.inc, err = p.incidentNow(ctx, n); err != nil {
+		return err
 	}
 	if n.now, err = g.Store.Now(ctx); err != nil {
 		return classify(err)
@@ -152,8 +154,28 @@ func (p *Pipeline) findGate(ctx context.Context, n *note) error {
 	return nil
 }
 
+// incidentNow is the incident as PagerDuty has it now; one PagerDuty does not have is as its
+// trigger described it (its resolution cancels its gates, see onResolved).
+func (p *Pipeline) incidentNow(ctx context.Context, n *note) (*incident.Incident, error) {
+	if !p.inPagerDuty(n.ev.Incident.ID) {
+		if trig := n.h.Record().Trigger; trig != nil {
+			inc := trig.Incident
+			return &inc, nil
+		}
+		return &incident.Incident{ID: n.ev.Incident.ID}, nil
+	}
+	inc, err := p.Gates.Incidents.Incident(ctx, n.ev.Incident.ID)
+	if err != nil {
+		return nil, classify(fmt.Errorf("approval: incident %s: %w", n.ev.Incident.ID, err))
+	}
+	return inc, nil
+}
+
 // authorize asks the policy whether the author may decide this gate at all.
 func (p *Pipeline) authorize(ctx context.Context, n *note) error {
+	if n.ev.Source == incident.SourceSlack && !p.inPagerDuty(n.ev.Incident.ID) {
+		return p.authorizeSlack(ctx, n)
+	}
 	if err := p.Gates.Policy.Authorize(ctx, n.req, n.author, n.inc); err != nil {
 		return classifyRefusal(err)
 	}
@@ -243,6 +265,9 @@ func (p *Pipeline) answer(ctx context.Context, n *note, err error) error {
 		return nil
 	case errors.As(err, &ref):
 		p.Metrics.decisions.WithLabelValues(approval.Reason(err)).Inc()
+		if n.ev.Source == incident.SourceSlack {
+			return p.respondSlack(ctx, n, refusalDetail(err))
+		}
 		return p.refuseNote(ctx, n, err)
 	}
 	return err
@@ -265,11 +290,7 @@ func classifyRefusal(err error) error {
 // refuseNote writes a refusal and its reason on the incident. The note's outbox id derives
 // from the event, so a redelivered event does not write it twice.
 func (p *Pipeline) refuseNote(ctx context.Context, n *note, err error) error {
-	var ref *approval.Refusal
-	detail := err.Error()
-	if errors.As(err, &ref) && ref.Detail != "" {
-		detail = ref.Detail
-	}
+	detail := refusalDetail(err)
 	verb, code := n.cmd.Verb, n.cmd.Code
 	if verb == "" {
 		verb, code = "decision", "(unread)"
@@ -277,6 +298,15 @@ func (p *Pipeline) refuseNote(ctx context.Context, n *note, err error) error {
 	content := notetext.Sprintf("Alaya · %s %s by %s not accepted: %s. Nothing was executed.", verb, code, approval.Name(n.author), oneLine(detail))
 	p.Logger.InfoContext(ctx, "approval refused", "incident", n.ev.Incident.ID, "reason", approval.Reason(err))
 	return p.note(ctx, "refusal."+digest(n.ev.ID), n.ev.Incident.ID, content)
+}
+
+// refusalDetail is what a refusal says to the person refused.
+func refusalDetail(err error) string {
+	var ref *approval.Refusal
+	if errors.As(err, &ref) && ref.Detail != "" {
+		return ref.Detail
+	}
+	return err.Error()
 }
 
 // note enqueues a note and tries to deliver it now; the outbox retries what fails.

@@ -23,8 +23,15 @@ type Chat struct {
 	// Channel is the channel when the runbook names none: the config's per-service channel,
 	// else its default. "" leaves the run without a thread.
 	Channel func(inc *incident.Incident) string
-	// Groups are user groups mentioned in every top message (config slack.user_group).
-	Groups []string
+	// MentionGroups are user groups mentioned in every top message (config slack.user_group).
+	MentionGroups []string
+	// Users maps the Slack user behind a button press to an email; nil: presses are refused.
+	Users SlackUsers
+	// Members lists a user group's members, for runbooks whose Slack approvers name groups;
+	// nil: groups match nobody.
+	Members SlackGroups
+	// InPagerDuty reports whether an incident exists in PagerDuty; nil: all do.
+	InPagerDuty func(incidentID string) bool
 }
 
 // Thread states shown on the top message.
@@ -60,7 +67,7 @@ func (p *Pipeline) threadTop(ctx context.Context, run *Run, state string) {
 	if ch == "" {
 		return
 	}
-	groups := slices.Concat(run.Runbook.Slack.MentionGroups, p.Chat.Groups)
+	groups := slices.Concat(run.Runbook.Slack.MentionGroups, p.Chat.MentionGroups)
 	dest := outbox.Dest{Slack: &outbox.Slack{Channel: ch, Thread: run.ID, Top: true,
 		Mention: &outbox.Mention{EscalationPolicy: inc.EscalationPolicy.ID, Groups: slices.Compact(groups)}}}
 	p.chatSend(ctx, topID(run.ID), dest, inc.ID, p.topText(run, state))

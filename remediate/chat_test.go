@@ -18,6 +18,7 @@ type fakeSlack struct {
 	mu      sync.Mutex
 	tops    map[string]string // ts → current text
 	replies []outbox.SlackMessage
+	answers []string // ephemeral answers through response URLs
 	n       int
 }
 
@@ -28,6 +29,9 @@ func (f *fakeSlack) PostSlack(_ context.Context, m outbox.SlackMessage) (string,
 		f.tops = map[string]string{}
 	}
 	switch {
+	case m.ResponseURL != "":
+		f.answers = append(f.answers, m.Content)
+		return "", nil
 	case m.UpdateTS != "":
 		f.tops[m.UpdateTS] = m.Content
 		return m.UpdateTS, nil
@@ -56,7 +60,7 @@ func (f *fakeSlack) snapshot() (map[string]string, []outbox.SlackMessage) {
 func TestRunThreadFollowsTheRun(t *testing.T) {
 	b := newBed(t)
 	b.slack = &fakeSlack{}
-	b.chat = &remediate.Chat{Channel: func(*incident.Incident) string { return "#ops" }, Groups: []string{"S0SRE0001"}}
+	b.chat = &remediate.Chat{Channel: func(*incident.Incident) string { return "#ops" }, MentionGroups: []string{"S0SRE0001"}}
 	p := b.newP("w1")
 	code, _ := b.park(t, p, "PI1")
 	tops, replies := b.slack.snapshot()

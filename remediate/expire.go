@@ -189,6 +189,9 @@ func decisionRecord(req *approval.Request, ev *incident.Event) evidence.Approval
 	if ev != nil && ev.Source == incident.SourceApprovalPage {
 		via = "page"
 	}
+	if ev != nil && ev.Source == incident.SourceSlack {
+		via = "slack"
+	}
 	return evidence.Approval{Gate: req.Gate, Code: req.Code, PlanHash: req.PlanHash, Decision: string(req.State),
 		By: who(req), Via: via, Reason: req.Reason, At: req.DecidedAt}
 }

@@ -182,6 +182,10 @@ type bed struct {
 	// chat and slack, when set before newP, give the pipelines a Slack thread.
 	chat  *remediate.Chat
 	slack *fakeSlack
+	// dir and pageKey, when set before newP, are the policy's directory and the key the
+	// receiver signs its decisions with.
+	dir     approval.Directory
+	pageKey []byte
 }
 
 func newBed(t *testing.T) *bed { return newBedWith(t, gatedRunbook) }
@@ -252,8 +256,8 @@ func newBedInv(t *testing.T, runbook, invYAML string, clock func() time.Time) *b
 			Logger: log, Metrics: m, Catalog: func() *runbooks.Catalog { return cat }, Inventory: inv,
 			Incidents: b.pd, Runner: b.runner, Store: b.store, Ledger: ledger.New(lkv, owner, cmp.Or(b.stale, time.Minute)),
 			Outbox: outbox.New(okv, b.pd, log, outbox.NewMetrics(prometheus.NewRegistry())).WithSlack(b.slack), Redactor: evidence.NewRedactor(nil),
-			Gates: &remediate.Gates{Store: b.approv, Policy: &approval.Policy{OnCall: b.pd, Self: isBot},
-				Incidents: b.pd, Notes: b.pd},
+			Gates: &remediate.Gates{Store: b.approv, Policy: &approval.Policy{OnCall: b.pd, Self: isBot, Dir: b.dir},
+				Incidents: b.pd, Notes: b.pd, PageKey: b.pageKey},
 			Safety: b.safety, Redelivery: b.redelivery, Options: b.opts, Chat: b.chat,
 		})
 		if err != nil {

@@ -71,7 +71,7 @@ func TestLoadBad(t *testing.T) {
 			"params.yaml:7:11: parameter nested: expected a string, number, true/false or a list of strings, found map[string]interface {}",
 		}},
 		{"slack", []string{
-			"slack.yaml:6:12: slack channel \"Payments Team\": expected #name (lower case) or a channel id such as C0123ABCD",
+			"slack.yaml:6:12: slack channel \"Payments Team\": expected a channel id such as C0123ABCD (a name can change; the id cannot)",
 			"slack.yaml:7:20: slack.mention_groups \"sre-oncall\": expected a user group id such as S0123ABCD",
 			"slack.yaml:9:24: slack.approvers.users \"alice@example.com\": expected a Slack user id such as U0123ABCD",
 		}},

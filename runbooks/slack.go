@@ -25,19 +25,18 @@ type SlackApprovers struct {
 func (a SlackApprovers) Empty() bool { return len(a.Users) == 0 && len(a.Groups) == 0 }
 
 var (
-	slackChannelName = regexp.MustCompile(`^#[a-z0-9][a-z0-9._-]{0,79}$`)
 	slackChannelID   = regexp.MustCompile(`^[CG][A-Z0-9]{6,}$`)
 	slackUserID      = regexp.MustCompile(`^[UW][A-Z0-9]{6,}$`)
 	slackGroupID     = regexp.MustCompile(`^S[A-Z0-9]{6,}$`)
 )
 
-// slack checks the slack section: a channel that Slack could name, and ids, not names, for
-// people and groups (a display name is no identity).
+// slack checks the slack section: ids, not names, for the channel (chat.update takes only
+// the id, and a channel can be renamed), people and groups (a display name is no identity).
 func (l *loader) slack(raw slackYAML) {
 	sl := Slack{Channel: raw.Channel, MentionGroups: raw.MentionGroups,
 		Approvers: SlackApprovers{Users: raw.Approvers.Users, Groups: raw.Approvers.Groups}}
-	if raw.Channel != "" && !slackChannelName.MatchString(raw.Channel) && !slackChannelID.MatchString(raw.Channel) {
-		l.errs.Add(l.doc.Pos("slack.channel"), "slack channel %q: expected #name (lower case) or a channel id such as C0123ABCD", raw.Channel)
+	if raw.Channel != "" && !slackChannelID.MatchString(raw.Channel) {
+		l.errs.Add(l.doc.Pos("slack.channel"), "slack channel %q: expected a channel id such as C0123ABCD (a name can change; the id cannot)", raw.Channel)
 	}
 	l.slackIDs("slack.mention_groups", raw.MentionGroups, slackGroupID, "a user group id such as S0123ABCD")
 	l.slackIDs("slack.approvers.users", raw.Approvers.Users, slackUserID, "a Slack user id such as U0123ABCD")

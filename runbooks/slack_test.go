@@ -11,7 +11,7 @@ owner: sre
 match: service == "checkout"
 targets: {labels: {role: app}}
 slack:
-  channel: "#payments"
+  channel: C0PAYMENTS
   mention_groups: [S0123ABCD]
   approvers: {users: [U0123ABCD, W0999ZZZZ], groups: [S0456EFGH]}
 steps:
@@ -23,7 +23,7 @@ steps:
 		t.Fatal(err)
 	}
 	s := rb.Slack
-	if s.Channel != "#payments" || !slices.Equal(s.MentionGroups, []string{"S0123ABCD"}) ||
+	if s.Channel != "C0PAYMENTS" || !slices.Equal(s.MentionGroups, []string{"S0123ABCD"}) ||
 		!slices.Equal(s.Approvers.Users, []string{"U0123ABCD", "W0999ZZZZ"}) || !slices.Equal(s.Approvers.Groups, []string{"S0456EFGH"}) {
 		t.Errorf("slack = %+v", s)
 	}

@@ -39,7 +39,7 @@ type noteYAML struct {
 }
 
 type slackYAML struct {
-	Channel       string             `yaml:"channel" doc:"Channel for the run's thread: #name or a channel id (C…); default from the config."`
+	Channel       string             `yaml:"channel" doc:"Channel id (C…) for the run's thread; default from the config."`
 	MentionGroups []string           `yaml:"mention_groups" doc:"Slack user group ids (S…) mentioned in the thread's top message, besides the people on call now."`
 	Approvers     slackApproversYAML `yaml:"approvers" doc:"Who may approve from Slack for incidents that are not in PagerDuty (Alertmanager, declared sources); none named: nobody may."`
 }

@@ -114,6 +114,13 @@ func (w *Worker) assemble(ctx context.Context, inv *inventory.Inventory, catalog
 		g.Own = posted.Posted
 	}
 	w.outbox = outbox.New(runsKV, posted, w.log, outbox.NewMetrics(w.reg))
+	poster, chat, err := workerSlack(w.cfg, pd, w.log, w.reg)
+	if err != nil {
+		return err
+	}
+	if poster != nil {
+		w.outbox.WithSlack(poster)
+	}
 	w.catalog = catalog
 	w.pipeline, err = remediate.New(remediate.Deps{
 		Logger: w.log, Metrics: metrics, Inventory: inv, Incidents: incidents, Runner: w.exec, Store: store,
@@ -123,6 +130,7 @@ func (w *Worker) assemble(ctx context.Context, inv *inventory.Inventory, catalog
 		Redactor:  evidence.NewRedactor(w.cfg.Secrets()),
 		Gates:     g,
 		Balancers: balancers.Deps{Hosts: inv, Dialer: w.exec, ELBv2: w.elbv2},
+		Chat:      chat,
 		Safety: &remediate.Safety{Guard: safety.New(w.queue.Leases, runsKV, w.queue.Switches), Limits: safety.Limits{
 			StormIncidents: sw.StormIncidents, StormWindow: sw.StormWindow,
 			MaxActions: sw.MaxActions, ActionWindow: sw.ActionWindow,

@@ -89,15 +89,15 @@ func (p *Pipeline) topText(run *Run, state string) string {
 	return b.String()
 }
 
-// threadReply puts content under the run's thread (buttons: a gate's). Nothing happens when
-// Slack is off; a run whose thread was never started has no channel, and the outbox drops its
+// threadReply puts content, redacted already, under the run's thread (buttons: a gate's).
+// Nothing happens when Slack is off; a run whose thread was never started has no channel, and the outbox drops its
 // replies after waiting for a top message that never comes.
 func (p *Pipeline) threadReply(ctx context.Context, runID, incidentID, id, content string, buttons *outbox.Buttons) {
 	if p.Chat == nil {
 		return
 	}
 	dest := outbox.Dest{Slack: &outbox.Slack{Thread: runID, Buttons: buttons}}
-	p.chatSend(ctx, runID+".slack."+id, dest, incidentID, p.Redactor.String(content))
+	p.chatSend(ctx, runID+".slack."+id, dest, incidentID, content)
 }
 
 // chatSend enqueues a Slack message and tries it now. A Slack message never fails a run: one
@@ -149,5 +149,5 @@ func (p *Pipeline) stepReply(ctx context.Context, run *Run, index int, step *run
 		}
 		printf(&b, "%s %s: %s\n", mark, host, notetext.Inline(text))
 	}
-	p.threadReply(ctx, run.ID, run.Event.Incident.ID, fmt.Sprintf("step.%02d", index), b.String(), nil)
+	p.threadReply(ctx, run.ID, run.Event.Incident.ID, fmt.Sprintf("step.%02d", index), p.Redactor.String(b.String()), nil)
 }

@@ -159,7 +159,7 @@ func (p *Pipeline) endGate(ctx context.Context, req *approval.Request, why strin
 		if err := p.note(ctx, req.Run+".closed."+req.Code, req.Incident, content); err != nil {
 			return err
 		}
-		p.threadReply(ctx, req.Run, req.Incident, "closed."+req.Code, content, nil)
+		p.threadReply(ctx, req.Run, req.Incident, "closed."+req.Code, p.Redactor.String(content), nil)
 		if run, err := p.rebuild(h); err == nil && parked {
 			state, _, _ := strings.Cut(why, ":")
 			p.threadTop(ctx, run, "⏹ "+state)

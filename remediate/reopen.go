@@ -134,7 +134,7 @@ func (p *Pipeline) reopen(ctx context.Context, run *Run) error {
 	if err := p.Outbox.Deliver(ctx, id); err != nil {
 		p.Logger.WarnContext(ctx, "note not posted yet; the outbox will retry", "id", id, "err", err)
 	}
-	p.threadReply(ctx, run.ID, run.Event.Incident.ID, slot, content, &outbox.Buttons{Incident: run.Event.Incident.ID, Code: req.Code})
+	p.threadReply(ctx, run.ID, run.Event.Incident.ID, slot, p.Redactor.String(content), &outbox.Buttons{Incident: run.Event.Incident.ID, Code: req.Code})
 	p.threadTop(ctx, run, stateWaiting)
 	return errStop
 }

@@ -86,7 +86,7 @@ func (p *Pipeline) announce(ctx context.Context, run *Run) error {
 	if err := p.Outbox.Deliver(ctx, id); err != nil {
 		p.Logger.WarnContext(ctx, "note not posted yet; the outbox will retry", "id", id, "err", err)
 	}
-	p.threadReply(ctx, run.ID, run.Event.Incident.ID, slot, content, nil)
+	p.threadReply(ctx, run.ID, run.Event.Incident.ID, slot, p.Redactor.String(content), nil)
 	p.threadTop(ctx, run, stateExecuting)
 	p.Logger.InfoContext(ctx, "run resumed", "run", run.ID, "from_step", run.From)
 	return nil

@@ -47,7 +47,7 @@ func (p *Poster) PostSlack(ctx context.Context, m outbox.SlackMessage) (string, 
 	if m.Channel == "" {
 		return "", outbox.Permanent(errors.New("slack: no channel for this message (its thread was never started)"))
 	}
-	msg := slack.Message{Channel: m.Channel, ThreadTS: m.ThreadTS, Text: Escape(m.Content)}
+	msg := slack.Message{Channel: m.Channel, ThreadTS: m.ThreadTS, Text: Escape(strings.TrimRight(m.Content, "\n"))}
 	if m.Top {
 		mentions, err := p.mentions(ctx, m.Mention)
 		if err != nil {
@@ -101,9 +101,9 @@ func gateBlocks(text string, b *outbox.Buttons) []slack.Block {
 		blocks = append(blocks, slack.Section(part))
 	}
 	return append(blocks, slack.Actions(
-		slack.Button{ActionID: "alaya_approve", Text: "Approve", Style: "primary",
+		slack.Button{ActionID: slack.ActionApprove, Text: "Approve", Style: "primary",
 			Value: slack.ButtonValue(incident.VerbApprove, b.Incident, b.Code)},
-		slack.Button{ActionID: "alaya_reject", Text: "Reject", Style: "danger",
+		slack.Button{ActionID: slack.ActionReject, Text: "Reject", Style: "danger",
 			Value: slack.ButtonValue(incident.VerbReject, b.Incident, b.Code)},
 	))
 }
@@ -152,13 +152,19 @@ func (p *Poster) mentions(ctx context.Context, m *outbox.Mention) (string, error
 		}
 		parts = append(parts, "<@"+id+">")
 	}
+	var groups []string
 	for _, g := range m.Groups {
-		parts = append(parts, "<!subteam^"+g+">")
+		groups = append(groups, "<!subteam^"+g+">")
 	}
-	if len(parts) == 0 {
-		return "", nil
+	switch {
+	case len(parts) > 0 && len(groups) > 0:
+		return "\nOn call now: " + strings.Join(parts, " ") + " · " + strings.Join(groups, " "), nil
+	case len(parts) > 0:
+		return "\nOn call now: " + strings.Join(parts, " "), nil
+	case len(groups) > 0:
+		return "\nFor: " + strings.Join(groups, " "), nil
 	}
-	return "\nOn call now: " + strings.Join(parts, " "), nil
+	return "", nil
 }
 
 // onCall lists the people on call now, up to MaxLevel, with their emails.

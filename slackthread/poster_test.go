@@ -66,7 +66,7 @@ func TestTopMessageMentionsOnCallAndEscapes(t *testing.T) {
 		t.Fatal(err)
 	}
 	got := api.posted[0].Text
-	for _, want := range []string{"&lt;!channel&gt; disk full &amp; more", "On call now: <@U0ALICE01> Bob &lt;!channel&gt; <!subteam^S0SRE0001>"} {
+	for _, want := range []string{"&lt;!channel&gt; disk full &amp; more", "On call now: <@U0ALICE01> Bob &lt;!channel&gt; · <!subteam^S0SRE0001>"} {
 		if !strings.Contains(got, want) {
 			t.Errorf("text %q lacks %q", got, want)
 		}

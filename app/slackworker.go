@@ -39,6 +39,7 @@ func workerSlack(cfg *config.Config, pd *pagerduty.Client, log *slog.Logger, reg
 		Channel:       func(inc *incident.Incident) string { return sc.ChannelFor(inc.Service.ID) },
 		MentionGroups: groups,
 		Users:         slackthread.Users{API: c},
+		Members:       slackthread.Groups{API: c},
 		InPagerDuty:   inPagerDuty,
 	}
 	return poster, chat, nil

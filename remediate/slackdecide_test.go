@@ -167,6 +167,20 @@ func TestSlackPressOnIncidentNotInPagerDuty(t *testing.T) {
 			t.Fatalf("the named user's press: state %s", rec.State)
 		}
 	})
+	t.Run("member of a named group approves", func(t *testing.T) {
+		b := slackBed(t, strings.Replace(slackApproversRunbook, "{users: [U0EVE0001]}", "{groups: [S0OPS0001]}", 1), false)
+		b.chat.Members = groupsOf{"S0OPS0001": {"U0DANA001"}}
+		p := b.newP("w1")
+		code, runID := b.park(t, p, "am-3")
+		handle(t, p, press("am-3", "U0EVE0001", "approve", code, "slack-d", linkKey))
+		if rec := b.record(t, runID); rec.State != ledger.StateParked {
+			t.Fatalf("a non-member decided: %s", rec.State)
+		}
+		handle(t, p, press("am-3", "U0DANA001", "approve", code, "slack-e", linkKey))
+		if rec := b.record(t, runID); rec.State != ledger.StateDone {
+			t.Fatalf("the member's press: state %s", rec.State)
+		}
+	})
 	t.Run("none named", func(t *testing.T) {
 		b := slackBed(t, gatedRunbook, false)
 		p := b.newP("w1")
@@ -180,3 +194,8 @@ func TestSlackPressOnIncidentNotInPagerDuty(t *testing.T) {
 		}
 	})
 }
+
+// groupsOf is Slack's user groups: id → members.
+type groupsOf map[string][]string
+
+func (g groupsOf) GroupMembers(_ context.Context, id string) ([]string, error) { return g[id], nil }

@@ -203,3 +203,16 @@ func (u Users) UserEmail(ctx context.Context, userID string) (string, error) {
 	email, err := u.API.UserEmail(ctx, userID)
 	return email, classify(err)
 }
+
+// Groups lists user group members for the approval flow, failures classified like Users'.
+type Groups struct {
+	API interface {
+		GroupMembers(ctx context.Context, groupID string) ([]string, error)
+	}
+}
+
+// GroupMembers returns the user ids in a user group (usergroups.users.list).
+func (g Groups) GroupMembers(ctx context.Context, groupID string) ([]string, error) {
+	ids, err := g.API.GroupMembers(ctx, groupID)
+	return ids, classify(err)
+}

@@ -25,9 +25,9 @@ type SlackApprovers struct {
 func (a SlackApprovers) Empty() bool { return len(a.Users) == 0 && len(a.Groups) == 0 }
 
 var (
-	slackChannelID   = regexp.MustCompile(`^[CG][A-Z0-9]{6,}$`)
-	slackUserID      = regexp.MustCompile(`^[UW][A-Z0-9]{6,}$`)
-	slackGroupID     = regexp.MustCompile(`^S[A-Z0-9]{6,}$`)
+	slackChannelID = regexp.MustCompile(`^[CG][A-Z0-9]{6,}$`)
+	slackUserID    = regexp.MustCompile(`^[UW][A-Z0-9]{6,}$`)
+	slackGroupID   = regexp.MustCompile(`^S[A-Z0-9]{6,}$`)
 )
 
 // slack checks the slack section: ids, not names, for the channel (chat.update takes only

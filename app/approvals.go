@@ -154,10 +154,12 @@ func publicURL(cfg *config.Config) string {
 	return "http://" + strings.Replace(listen, "0.0.0.0", "127.0.0.1", 1)
 }
 
-// gates assembles the worker's approval side; nil without a PagerDuty client, where nobody
-// could approve (runs then stop at their gates and say so).
+// gates assembles the worker's approval side; nil without a PagerDuty client or Slack, where
+// nobody could approve (runs then stop at their gates and say so). With Slack but without
+// PagerDuty, only the Slack approvers runbooks name may decide, and only incidents that are
+// not PagerDuty's (Alertmanager, declared sources): the policy has nobody on call to ask.
 func gates(ctx context.Context, cfg *config.Config, q *queue.Queue, pd *pagerduty.Client, log *slog.Logger) (*remediate.Gates, error) {
-	if pd == nil {
+	if pd == nil && !cfg.Slack.Enabled() {
 		return nil, nil
 	}
 	store, err := approvalStore(ctx, q)
@@ -165,6 +167,9 @@ func gates(ctx context.Context, cfg *config.Config, q *queue.Queue, pd *pagerdut
 		return nil, fmt.Errorf("worker: %w", err)
 	}
 	key, _ := linkKey(cfg)
+	if pd == nil {
+		return &remediate.Gates{Store: store, Policy: &approval.Policy{}, PageKey: key, PageURL: pageURL(cfg)}, nil
+	}
 	return &remediate.Gates{Store: store, Policy: approvalPolicy(cfg, pd, log), Incidents: pd, Notes: pd,
 		PageKey: key, PageURL: pageURL(cfg)}, nil
 }

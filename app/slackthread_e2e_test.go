@@ -58,6 +58,11 @@ type threadBed struct {
 }
 
 func newThreadBed(t *testing.T, opts ...slackstandin.Option) *threadBed {
+	return newThreadBedWith(t, nil, opts...)
+}
+
+// newThreadBedWith is newThreadBed with edit applied to the files and environment last.
+func newThreadBedWith(t *testing.T, edit harnessOption, opts ...slackstandin.Option) *threadBed {
 	tb := &threadBed{slack: slackstandin.New(t, opts...), dir: restartDir(t)}
 	tb.harness = newHarness(t, func(dir string, env map[string]string) {
 		os.Remove(filepath.Join(dir, "runbooks", "diag.yaml"))
@@ -72,6 +77,9 @@ func newThreadBed(t *testing.T, opts ...slackstandin.Option) *threadBed {
 		env["ALAYA_SLACK_RESPONSE_URL_HOSTS"] = tb.slack.ResponseOrigin()
 		env["ALAYA_SLACK_CHANNEL"] = threadChannel
 		env["ALAYA_SLACK_USER_GROUP"] = threadGroup
+		if edit != nil {
+			edit(dir, env)
+		}
 	})
 	tb.slack.AddUser(slackstandin.User{ID: danaSlack, Email: "dana@example.com", Name: "dana"})
 	tb.slack.AddUser(slackstandin.User{ID: samSlack, Email: "sam@example.com", Name: "sam"})
@@ -313,26 +321,67 @@ func TestSlackThreadEndToEnd(t *testing.T) {
 	})
 
 	t.Run("an Alertmanager incident gets a thread", func(t *testing.T) {
-		body := []byte(`{"receiver":"alaya","status":"firing","alerts":[{"status":"firing",
-			"labels":{"alertname":"HighLoad","host":"target-1","case":"look"},
-			"annotations":{"summary":"load5 above 8 on target-1"},"startsAt":"2026-11-21T03:00:00Z",
-			"endsAt":"0001-01-01T00:00:00Z","fingerprint":"aa11bb22cc33dd55"}],
-			"groupLabels":{"alertname":"HighLoad"},"commonLabels":{"alertname":"HighLoad","host":"target-1"},
-			"commonAnnotations":{"summary":"load5 above 8 on target-1"},"externalURL":"http://am.example",
-			"version":"4","groupKey":"{}:{alertname=\"HighLoad\"}","truncatedAlerts":0}`)
-		req, _ := http.NewRequest(http.MethodPost, tb.receiver+"/v1/webhooks/alertmanager", bytes.NewReader(body))
-		req.Header.Set("Authorization", "Bearer "+amToken)
-		resp, err := http.DefaultClient.Do(req)
-		if err != nil {
-			t.Fatal(err)
-		}
-		resp.Body.Close()
-		if resp.StatusCode != http.StatusAccepted {
-			t.Fatalf("alertmanager webhook answered %d", resp.StatusCode)
-		}
+		tb.alertmanager(t, "look")
 		top := tb.top(t, "Alaya · ✅ done · look", "load5 above 8 on target-1", "For: <!subteam^"+threadGroup+">")
 		tb.reply(t, top, "✓ target-1")
 	})
+}
+
+// alertmanager posts a firing Alertmanager group whose alert selects the runbook for c.
+func (tb *threadBed) alertmanager(t *testing.T, c string) {
+	t.Helper()
+	body := []byte(`{"receiver":"alaya","status":"firing","alerts":[{"status":"firing",
+		"labels":{"alertname":"HighLoad","host":"target-1","case":"CASE"},
+		"annotations":{"summary":"load5 above 8 on target-1"},"startsAt":"2026-11-21T03:00:00Z",
+		"endsAt":"0001-01-01T00:00:00Z","fingerprint":"aa11bb22cc33dd55"}],
+		"groupLabels":{"alertname":"HighLoad"},"commonLabels":{"alertname":"HighLoad","host":"target-1"},
+		"commonAnnotations":{"summary":"load5 above 8 on target-1"},"externalURL":"http://am.example",
+		"version":"4","groupKey":"{}:{alertname=\"HighLoad\",case=\"CASE\"}","truncatedAlerts":0}`)
+	body = bytes.ReplaceAll(body, []byte("CASE"), []byte(c))
+	req, _ := http.NewRequest(http.MethodPost, tb.receiver+"/v1/webhooks/alertmanager", bytes.NewReader(body))
+	req.Header.Set("Authorization", "Bearer "+amToken)
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusAccepted {
+		t.Fatalf("alertmanager webhook answered %d", resp.StatusCode)
+	}
+}
+
+// TestSlackApprovesAlertmanagerWithoutPagerDuty: with Slack and no PagerDuty, an Alertmanager
+// incident's gate is decided from Slack only by the Slack users the runbook names.
+func TestSlackApprovesAlertmanagerWithoutPagerDuty(t *testing.T) {
+	rdir := restartDir(t)
+	tb := newThreadBedWith(t, func(dir string, env map[string]string) {
+		delete(env, "ALAYA_PAGERDUTY_TOKEN")
+		gate := strings.ReplaceAll(threadGate, "DIR", rdir)
+		rb := strings.NewReplacer("CASE", "amfix", "GATE", gate).Replace(threadRunbook)
+		rb = strings.Replace(rb, "steps:", "slack:\n  approvers: {users: ["+samSlack+"]}\nsteps:", 1)
+		writeFile(t, filepath.Join(dir, "runbooks", "amfix.yaml"), rb)
+	})
+	tb.dir = rdir
+	tb.alertmanager(t, "amfix")
+	top := tb.top(t, "waiting for approval", "load5 above 8 on target-1")
+	gate := tb.reply(t, top, "Decide with the buttons below.")
+	if code := tb.press(t, gate, danaSlack, slack.ActionApprove); code != http.StatusOK {
+		t.Fatalf("the press answered %d", code)
+	}
+	tb.wait(t, func() bool {
+		return strings.Contains(fmt.Sprintf("%+v", tb.slack.Responses()), "allows only its named Slack approvers")
+	}, "the unnamed user's refusal")
+	if n := tb.restarts(); n != 0 {
+		t.Fatalf("restarts = %d after an unnamed user's press", n)
+	}
+	if code := tb.press(t, gate, samSlack, slack.ActionApprove); code != http.StatusOK {
+		t.Fatalf("the press answered %d", code)
+	}
+	tb.top(t, "done", "load5 above 8 on target-1")
+	tb.reply(t, top, "approved by sam@example.com")
+	if n := tb.restarts(); n != 1 {
+		t.Errorf("restarts = %d, want 1", n)
+	}
 }
 
 // pdNote reports whether Alaya wrote a note containing want on the incident.

@@ -164,6 +164,9 @@ func (p *Pipeline) incidentNow(ctx context.Context, n *note) (*incident.Incident
 		}
 		return &incident.Incident{ID: n.ev.Incident.ID}, nil
 	}
+	if p.Gates.Incidents == nil {
+		return nil, refusal(approval.ErrNotAllowed, "this worker cannot read incidents from PagerDuty")
+	}
 	inc, err := p.Gates.Incidents.Incident(ctx, n.ev.Incident.ID)
 	if err != nil {
 		return nil, classify(fmt.Errorf("approval: incident %s: %w", n.ev.Incident.ID, err))

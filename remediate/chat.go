@@ -6,6 +6,7 @@ import (
 	"slices"
 	"strings"
 
+	"github.com/alaya-sre/alaya/approval"
 	"github.com/alaya-sre/alaya/incident"
 	"github.com/alaya-sre/alaya/notetext"
 	"github.com/alaya-sre/alaya/outbox"
@@ -98,6 +99,18 @@ func (p *Pipeline) threadReply(ctx context.Context, runID, incidentID, id, conte
 	}
 	dest := outbox.Dest{Slack: &outbox.Slack{Thread: runID, Buttons: buttons}}
 	p.chatSend(ctx, runID+".slack."+id, dest, incidentID, content)
+}
+
+// slackGate is a gate note as the thread shows it: the buttons below it are the way to
+// decide, so the note's how-to-write-a-note lines give way to one that says so (and, for an
+// incident in PagerDuty, that a note there decides too).
+func (p *Pipeline) slackGate(content, incidentID, code string) string {
+	say := "Decide with the buttons below.\n"
+	if p.inPagerDuty(incidentID) {
+		say = fmt.Sprintf("Decide with the buttons below, or with a note on the PagerDuty incident: %s %s %s\n",
+			approval.CommandPrefix, approval.VerbApprove, code)
+	}
+	return strings.Replace(content, approval.Instructions(code), say, 1)
 }
 
 // chatSend enqueues a Slack message and tries it now. A Slack message never fails a run: one

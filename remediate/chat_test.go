@@ -70,6 +70,10 @@ func TestRunThreadFollowsTheRun(t *testing.T) {
 	if len(replies) != 1 || replies[0].Buttons == nil || replies[0].Buttons.Code != code || replies[0].ThreadTS != "1.1" || replies[0].Channel != "#ops" {
 		t.Fatalf("gate reply: %+v", replies)
 	}
+	if g := replies[0].Content; !strings.Contains(g, "Decide with the buttons below, or with a note on the PagerDuty incident: /alaya approve "+code) ||
+		strings.Contains(g, "add a note with the line") {
+		t.Errorf("the gate in the thread does not point at its buttons:\n%s", g)
+	}
 	handle(t, p, approve("PI1", code, "n1"))
 	tops, replies = b.slack.snapshot()
 	if !strings.Contains(tops["1.1"], "done") {

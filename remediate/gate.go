@@ -91,7 +91,8 @@ func (p *Pipeline) park(ctx context.Context, run *Run, index int, step *runbooks
 	if err := run.Ledger.Update(ctx, func(r *ledger.Record) { r.State, r.NextStep, r.Noted = ledger.StateParked, index+1, true }); err != nil {
 		return classify(err)
 	}
-	p.threadReply(ctx, run.ID, run.Event.Incident.ID, "gate."+gs.Code, content, &outbox.Buttons{Incident: run.Event.Incident.ID, Code: gs.Code})
+	p.threadReply(ctx, run.ID, run.Event.Incident.ID, "gate."+gs.Code, p.slackGate(content, run.Event.Incident.ID, gs.Code),
+		&outbox.Buttons{Incident: run.Event.Incident.ID, Code: gs.Code})
 	p.threadTop(ctx, run, stateWaiting)
 	p.Metrics.runs.WithLabelValues(run.Runbook.Name, "parked").Inc()
 	p.Logger.InfoContext(ctx, "run parked at gate", "run", run.ID, "gate", step.Name)

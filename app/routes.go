@@ -40,7 +40,7 @@ func (r *Receiver) routes() http.Handler {
 		mux.Handle("POST /v1/slack/interactions", webhook.NewSlackHandler(webhook.SlackDeps{
 			Publisher:      r.queue,
 			Verify:         r.slackVerifier().Verify,
-			Decode:         decodeSlack(r.slackKey, time.Now),
+			Decode:         decodeSlack(r.slackKey, r.cfg.Slack.Team, time.Now),
 			Logger:         r.log,
 			Registerer:     r.reg,
 			PublishTimeout: r.cfg.Receiver.PublishTimeout,

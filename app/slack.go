@@ -28,8 +28,9 @@ func (r *Receiver) slackVerifier() *slack.Verifier {
 }
 
 // decodeSlack turns a verified interaction body into the press's event, signed with key. A
-// press of a button that is not a gate's, or an interaction of another kind, is ignored.
-func decodeSlack(key []byte, now func() time.Time) func([]byte) (*incident.Event, error) {
+// press of a button that is not a gate's, or an interaction of another kind, is ignored; a
+// press from a workspace other than team (when set) is refused.
+func decodeSlack(key []byte, team string, now func() time.Time) func([]byte) (*incident.Event, error) {
 	return func(body []byte) (*incident.Event, error) {
 		in, err := slack.ParseInteraction(body)
 		if errors.Is(err, slack.ErrNotBlockActions) {
@@ -37,6 +38,9 @@ func decodeSlack(key []byte, now func() time.Time) func([]byte) (*incident.Event
 		}
 		if err != nil {
 			return nil, err
+		}
+		if team != "" && in.Team != team {
+			return nil, fmt.Errorf("%w: a press from workspace %s; slack.team is %s", webhook.ErrForbidden, short(in.Team), team)
 		}
 		verb, ok := slack.VerbOf(in.ActionID)
 		if !ok {

@@ -226,6 +226,24 @@ func TestSlackRefusals(t *testing.T) {
 	}
 }
 
+// TestSlackPressFromAnotherWorkspace: an app installed in several workspaces signs presses
+// from all of them with one secret; with slack.team set, only its own workspace's are taken.
+func TestSlackPressFromAnotherWorkspace(t *testing.T) {
+	e := newSlackEnv(t, func(env map[string]string) { env["ALAYA_SLACK_TEAM"] = slackstandin.DefaultTeam })
+	before := len(e.events(t))
+	body, h := e.slack.SignedInteraction(press(func(p *slackstandin.Press) { p.Team = "T0ELSEWHERE" }))
+	if code, b := e.deliver(t, body, h); code != http.StatusForbidden {
+		t.Fatalf("a press from another workspace answered %d %s, want 403", code, b)
+	}
+	body, h = e.slack.SignedInteraction(press(nil))
+	if code, b := e.deliver(t, body, h); code != http.StatusOK {
+		t.Fatalf("a press from slack.team answered %d %s, want 200", code, b)
+	}
+	if queued := len(e.events(t)) - before; queued != 1 {
+		t.Errorf("%d events queued, want only the press from slack.team", queued)
+	}
+}
+
 // TestSlackRouteNeedsSigningSecrets: without signing secrets nothing answers presses.
 func TestSlackRouteNeedsSigningSecrets(t *testing.T) {
 	e := newSlackEnv(t, func(env map[string]string) { delete(env, "ALAYA_SLACK_SIGNING_SECRETS") })

@@ -28,6 +28,9 @@ type Slack struct {
 	// ServiceChannels maps a PagerDuty service id to the channel id its incidents' runs post to.
 	ServiceChannels map[string]string `yaml:"service_channels"`
 	UserGroup       string            `yaml:"user_group"` // a user group id (S…) mentioned with the on-call
+	// Team is the workspace id (T…) presses are taken from; a press signed by this app from
+	// any other workspace it is installed in is refused. Empty: any workspace.
+	Team string `yaml:"team"`
 }
 
 // Enabled reports whether Alaya posts to Slack.
@@ -80,6 +83,7 @@ func (c *Config) readSlackSecrets() error {
 var (
 	slackChannel   = regexp.MustCompile(`^[CG][A-Z0-9]{2,}$`)
 	slackUserGroup = regexp.MustCompile(`^S[A-Z0-9]{2,}$`)
+	slackTeam      = regexp.MustCompile(`^[TE][A-Z0-9]{2,}$`)
 )
 
 // validateSlack checks the slack section; each problem names its key.
@@ -117,6 +121,9 @@ func (c *Config) validateSlack(errs *yamlfile.List, at func(string) yamlfile.Pos
 	}
 	if s.UserGroup != "" && !slackUserGroup.MatchString(s.UserGroup) {
 		errs.Add(at("slack.user_group"), "slack.user_group %q: expected a user group id such as S0123ABCD", s.UserGroup)
+	}
+	if s.Team != "" && !slackTeam.MatchString(s.Team) {
+		errs.Add(at("slack.team"), "slack.team %q: expected a workspace id such as T0123ABCD", s.Team)
 	}
 }
 

@@ -78,6 +78,9 @@ func (h *slackHandler) handle(w http.ResponseWriter, r *http.Request) (int, erro
 		w.WriteHeader(http.StatusOK)
 		return http.StatusOK, nil
 	}
+	if errors.Is(err, ErrForbidden) {
+		return 0, &httpError{status: http.StatusForbidden, msg: err.Error()}
+	}
 	if err != nil {
 		return 0, errMalformed(err)
 	}

@@ -15,6 +15,10 @@ import (
 // not an incident event: answered 200 and not queued, so the tool does not retry it.
 var ErrIgnored = errors.New("not an incident event")
 
+// ErrForbidden, returned by a Decode, means the sender proved who it is but may not send this
+// (a Slack press from a workspace Alaya does not serve): answered 403 and not queued.
+var ErrForbidden = errors.New("not allowed from this sender")
+
 // SourceDeps is what the handler of a declared source (package sources) needs.
 type SourceDeps struct {
 	Name      string // the source's name: Event.Source, the metrics label and the log's source

@@ -2,6 +2,7 @@ package slackstandin
 
 import (
 	"bytes"
+	"cmp"
 	"context"
 	"crypto/hmac"
 	"crypto/sha256"
@@ -28,6 +29,9 @@ type Press struct {
 	At time.Time
 	// Secret signs instead of the stand-in's signing secret (a wrong or rotated one).
 	Secret string
+	// Team is the workspace the press comes from, the stand-in's by default (another
+	// workspace the same app is installed in).
+	Team string
 }
 
 // SignedInteraction builds a block_actions request as Slack sends it: the form body with its
@@ -75,18 +79,19 @@ func (s *Server) payload(p Press, n int, at time.Time) map[string]any {
 	if name == "" {
 		name = "user-" + p.User
 	}
+	team := cmp.Or(p.Team, s.team)
 	return map[string]any{
 		"type":       "block_actions",
-		"user":       map[string]any{"id": p.User, "username": name, "name": name, "team_id": s.team},
+		"user":       map[string]any{"id": p.User, "username": name, "name": name, "team_id": team},
 		"api_app_id": "A0STANDIN", "token": "verification-token-unused",
 		"container":  container,
 		"trigger_id": fmt.Sprintf("%d.%d.%032x", at.Unix(), n, n),
-		"team":       map[string]any{"id": s.team, "domain": "standin"},
+		"team":       map[string]any{"id": team, "domain": "standin"},
 		"enterprise": nil, "is_enterprise_install": false,
 		"channel":      map[string]any{"id": p.Channel, "name": "alerts"},
 		"message":      message,
 		"state":        map[string]any{"values": map[string]any{}},
-		"response_url": fmt.Sprintf("%s/actions/%s/%d/%x", s.srv.URL, s.team, n, sha256.Sum256([]byte(actionTS))),
+		"response_url": fmt.Sprintf("%s/actions/%s/%d/%x", s.srv.URL, team, n, sha256.Sum256([]byte(actionTS))),
 		"actions": []map[string]any{{
 			"action_id": p.ActionID, "block_id": "gate", "value": p.Value, "type": "button", "action_ts": actionTS,
 			"text": map[string]any{"type": "plain_text", "text": p.ActionID, "emoji": true},

@@ -11,6 +11,8 @@ import (
 	"time"
 
 	"github.com/nats-io/nats.go/jetstream"
+
+	"github.com/alaya-sre/alaya/internal/servertime"
 )
 
 // Ledger keeps run records in a JetStream KeyValue bucket. Every handler of an event gets its
@@ -19,9 +21,9 @@ import (
 // on a record whose owner let go or stopped heartbeating.
 type Ledger struct {
 	kv     jetstream.KeyValue
-	worker string        // the process, for people: host/pid
-	stale  time.Duration // a running record not written for this long (server time) is a dead owner's
-	clock  string        // this ledger's key for reading the server's time
+	worker string            // the process, for people: host/pid
+	stale  time.Duration     // a running record not written for this long (server time) is a dead owner's
+	clock  *servertime.Clock // the NATS server's time
 	// readBack bounds how long a write whose outcome is unknown is resolved by reading it back.
 	readBack time.Duration
 
@@ -33,7 +35,7 @@ type Ledger struct {
 
 // New returns a ledger for the handlers of one worker process.
 func New(kv jetstream.KeyValue, worker string, stale time.Duration) *Ledger {
-	return &Ledger{kv: kv, worker: worker, stale: stale, clock: "clock." + nonce(), readBack: 30 * time.Second}
+	return &Ledger{kv: kv, worker: worker, stale: stale, clock: servertime.New(servertime.FromKV(kv)), readBack: 30 * time.Second}
 }
 
 var (
@@ -143,15 +145,14 @@ func (l *Ledger) Takeover(ctx context.Context, id string) (*Handle, error) {
 	return h, nil
 }
 
-// serverNow is the NATS server's clock: the timestamp of a write made now. Liveness compares
-// it with the server's timestamp of the owner's last write, so no two workers' clocks meet.
+// serverNow is the NATS server's clock (package servertime: the stamp on a read-only stream
+// info answer, advanced by the local monotonic clock between asks). Liveness compares it with
+// the server's timestamp of the owner's last write, so no two workers' clocks meet; nothing is
+// written to learn it.
 func (l *Ledger) serverNow(ctx context.Context) (time.Time, error) {
-	if _, err := l.kv.Put(ctx, l.clock, nil); err != nil {
-		return time.Time{}, fmt.Errorf("ledger: server time: %w", err)
-	}
-	e, err := l.kv.Get(ctx, l.clock)
+	t, err := l.clock.Now(ctx)
 	if err != nil {
-		return time.Time{}, fmt.Errorf("ledger: server time: %w", err)
+		return time.Time{}, fmt.Errorf("ledger: %w", err)
 	}
-	return e.Created(), nil
+	return t, nil
 }

@@ -49,3 +49,28 @@ func TestDeadOrReleasedOwnerIsTakenOver(t *testing.T) {
 		t.Fatalf("a released run is not taken over at once: %v", err)
 	}
 }
+
+// Telling a live owner from a dead one reads the server's clock without writing: a busy check
+// or a sweep leaves nothing in the bucket but the runs (it used to write a clock key per
+// worker, and read it back from whichever replica answered).
+func TestLivenessChecksWriteNothing(t *testing.T) {
+	kv := bucket(t)
+	l := ledger.New(kv, "w", time.Minute)
+	if _, _, err := l.Begin(t.Context(), ledger.Record{ID: "live"}); err != nil {
+		t.Fatal(err)
+	}
+	var busy *ledger.Busy
+	if _, err := l.Takeover(t.Context(), "live"); !errors.As(err, &busy) {
+		t.Fatalf("fresh owner: err = %v, want *Busy", err)
+	}
+	if _, err := l.Silent(t.Context(), time.Hour); err != nil {
+		t.Fatal(err)
+	}
+	keys, err := kv.Keys(t.Context())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(keys) != 1 || keys[0] != "run.live" {
+		t.Errorf("keys after liveness checks: %q, want only the run", keys)
+	}
+}

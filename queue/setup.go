@@ -94,7 +94,7 @@ func (q *Queue) ensureBucket(ctx context.Context, b bucket) error {
 	if err != nil {
 		return fmt.Errorf("kv bucket %s: %w", b.cfg.Bucket, err)
 	}
-	*b.kv = kv
+	*b.kv = leaderReads(kv, q.nc) // reads that decide see the last write (leaderget.go)
 	return nil
 }
 

@@ -4,6 +4,7 @@ import (
 	"context"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/alaya-sre/alaya/approval"
 	"github.com/alaya-sre/alaya/executor"
@@ -100,5 +101,30 @@ func TestRefusalAfterAChangeSkipsTheRestOfTheHost(t *testing.T) {
 	}
 	if note := b.pd.find("cooldown: gated changed here"); !strings.Contains(note, "already ran") {
 		t.Errorf("the note does not say part of the plan already ran: %q", b.pd.notes)
+	}
+}
+
+// The action cap refuses like a cooldown, without a known end: the gate is pending again and
+// the note says to approve once the reason has passed.
+func TestActionCapRefusalReturnsTheGateToPending(t *testing.T) {
+	b := newBed(t)
+	withSafety(b, safety.Limits{MaxActions: 1, ActionWindow: time.Hour})
+	p := b.newP("w1")
+	code, _ := b.park(t, p, "PCAP1")
+	handle(t, p, approve("PCAP1", code, "ap-cap-1"))
+	b.pd.notes = nil
+	code2, runID := b.park(t, p, "PCAP2")
+	handle(t, p, approve("PCAP2", code2, "ap-cap-2"))
+	if n := b.runner.count("restart-it"); n != 1 {
+		t.Fatalf("restart ran %d times under a cap of 1", n)
+	}
+	if req, _, _ := b.approv.Get(t.Context(), "PCAP2", code2); req.State != approval.StatePending {
+		t.Fatalf("after the cap refused the change the gate is %s, want pending", req.State)
+	}
+	if rec := b.record(t, runID); rec.State != ledger.StateParked {
+		t.Fatalf("run is %s, want parked", rec.State)
+	}
+	if note := b.pd.find("pending again"); !strings.Contains(note, "action cap") || !strings.Contains(note, "once the reason above has passed") {
+		t.Fatalf("no note says the cap refused and to approve again later: %q", b.pd.notes)
 	}
 }

@@ -64,7 +64,10 @@ func (h *Handle) Release(ctx context.Context) error {
 func (h *Handle) write(ctx context.Context, change func(*Record), owner string) error {
 	h.mu.Lock()
 	defer h.mu.Unlock()
-	for {
+	for rebuilt := 0; ; rebuilt++ {
+		if rebuilt > maxRebuilds {
+			return fmt.Errorf("ledger: update %s: %d earlier writes of this handler landed late in a row; giving up", h.rec.ID, rebuilt-1)
+		}
 		next := h.rec
 		next.Steps = maps.Clone(h.rec.Steps)
 		if next.Steps == nil {
@@ -95,6 +98,12 @@ func (h *Handle) write(ctx context.Context, change func(*Record), owner string) 
 		return nil
 	}
 }
+
+// maxRebuilds bounds how often one write is rebuilt on a late write of its own handler. Each
+// late write is one earlier write whose answer was lost, so a few is already a bad outage;
+// more means the record is not behaving as a record should, and holding the handle's lock in
+// a loop would stop every host of the run with it.
+const maxRebuilds = 5
 
 // writeTimeout bounds one ledger write's wait for its answer; JetStream answers in
 // milliseconds, a cluster electing a new leader in a few seconds.

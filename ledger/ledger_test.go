@@ -178,3 +178,45 @@ func TestUnansweredWriteIsBoundedAndReadBack(t *testing.T) {
 		t.Fatal("a write without an answer hung the handler")
 	}
 }
+
+// movingOwnRecord is a bucket where, before every update, a write under the handle's own
+// name lands (as late "ghost" writes of this handler would): each write then finds its own
+// earlier write and builds on it, again and again.
+type movingOwnRecord struct {
+	jetstream.KeyValue
+	owner   string
+	updates atomic.Int32
+}
+
+func (k *movingOwnRecord) Update(ctx context.Context, key string, value []byte, last uint64) (uint64, error) {
+	n := k.updates.Add(1)
+	var rec ledger.Record
+	if err := json.Unmarshal(value, &rec); err != nil {
+		return 0, err
+	}
+	rec.Owner, rec.Write = k.owner, "late#"+string(rune('a'+n%26))
+	late, _ := json.Marshal(rec)
+	if _, err := k.KeyValue.Put(ctx, key, late); err != nil {
+		return 0, err
+	}
+	return k.KeyValue.Update(ctx, key, value, last)
+}
+
+// A handler that keeps finding its own late writes gives up with an error after a few
+// rounds instead of spinning inside the handle's lock for ever.
+func TestEndlessLateOwnWritesAreBounded(t *testing.T) {
+	kv := &movingOwnRecord{KeyValue: bucket(t)}
+	l := ledger.New(kv, "w1", time.Minute)
+	h, _, err := l.Begin(t.Context(), ledger.Record{ID: "r1"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	kv.owner = h.Owner()
+	err = h.Update(t.Context(), func(r *ledger.Record) { r.NextStep = 1 })
+	if err == nil {
+		t.Fatal("a write that never settles was reported done")
+	}
+	if n := kv.updates.Load(); n > 20 {
+		t.Errorf("%d updates before giving up", n)
+	}
+}

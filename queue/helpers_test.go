@@ -22,7 +22,12 @@ func connect(t *testing.T, srv *natsserver.Server, change func(*queue.Config)) *
 	if change != nil {
 		change(&cfg)
 	}
-	ctx, cancel := context.WithTimeout(t.Context(), 10*time.Second)
+	// Bounds, not expectations: creating replicated assets on a loaded 2-core machine under
+	// -race can take far longer than the production default allows.
+	if cfg.SetupTimeout == 0 {
+		cfg.SetupTimeout = time.Minute
+	}
+	ctx, cancel := context.WithTimeout(t.Context(), time.Minute)
 	defer cancel()
 	q, err := queue.Connect(ctx, cfg, testLogger(t), prometheus.NewRegistry(), nats.ReconnectWait(50*time.Millisecond))
 	if err != nil {

@@ -35,12 +35,23 @@ type Poster struct {
 	// MaxLevel is the deepest escalation level mentioned (default 1: who is paged first).
 	MaxLevel int
 	Log      *slog.Logger
+
+	breaker breaker
 }
 
 var _ outbox.SlackPoster = (*Poster)(nil)
 
 // PostSlack posts, updates or answers m, and returns the ts of the message.
 func (p *Poster) PostSlack(ctx context.Context, m outbox.SlackMessage) (string, error) {
+	if !p.breaker.allow() {
+		return "", errSlackAway
+	}
+	ts, err := p.post(ctx, m)
+	p.breaker.record(err)
+	return ts, err
+}
+
+func (p *Poster) post(ctx context.Context, m outbox.SlackMessage) (string, error) {
 	if m.ResponseURL != "" {
 		return "", classify(p.API.Respond(ctx, m.ResponseURL, Escape(m.Content)))
 	}

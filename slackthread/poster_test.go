@@ -119,3 +119,25 @@ func TestFailuresAreClassifiedForTheOutbox(t *testing.T) {
 		})
 	}
 }
+
+// After Slack did not answer, the next messages fail at once (retryable: they wait in the
+// outbox) instead of each holding the run up to the client's timeout; later Slack is tried
+// again.
+func TestSlackNotAnsweringFailsFastForAWhile(t *testing.T) {
+	now := time.Unix(1764500000, 0)
+	api := &fakeAPI{err: &slack.TransportError{Method: "chat.postMessage", Err: context.DeadlineExceeded}}
+	p := &Poster{API: api, Log: slog.New(slog.DiscardHandler)}
+	p.breaker.now = func() time.Time { return now }
+	msg := outbox.SlackMessage{Slack: outbox.Slack{Channel: "C0OPS0001"}, Content: "x"}
+	if _, err := p.PostSlack(t.Context(), msg); err == nil || outbox.IsPermanent(err) {
+		t.Fatalf("first = %v, want a retryable failure", err)
+	}
+	api.err = nil
+	if _, err := p.PostSlack(t.Context(), msg); !errors.Is(err, errSlackAway) || outbox.IsPermanent(err) || len(api.posted) != 0 {
+		t.Fatalf("second = %v (posted %d), want a fast retryable failure", err, len(api.posted))
+	}
+	now = now.Add(breakerOpen)
+	if _, err := p.PostSlack(t.Context(), msg); err != nil || len(api.posted) != 1 {
+		t.Fatalf("after the pause = %v, posted %d", err, len(api.posted))
+	}
+}

@@ -162,18 +162,15 @@ func indent(s, pad string) string {
 	return strings.ReplaceAll(strings.TrimRight(s, "\n"), "\n", "\n"+pad)
 }
 
-// blocksText is a message's blocks as text: sections, then the buttons as [Label].
+// blocksText is a message's blocks as text: sections, small print (context) in _…_, and the
+// buttons as [Label].
 func blocksText(raw json.RawMessage) string {
 	var blocks []struct {
 		Type string `json:"type"`
 		Text *struct {
 			Text string `json:"text"`
 		} `json:"text"`
-		Elements []struct {
-			Text struct {
-				Text string `json:"text"`
-			} `json:"text"`
-		} `json:"elements"`
+		Elements []map[string]any `json:"elements"`
 	}
 	_ = json.Unmarshal(raw, &blocks)
 	var parts []string
@@ -184,9 +181,15 @@ func blocksText(raw json.RawMessage) string {
 		case b.Type == "actions":
 			var labels []string
 			for _, e := range b.Elements {
-				labels = append(labels, "["+e.Text.Text+"]")
+				if t, ok := e["text"].(map[string]any); ok {
+					labels = append(labels, fmt.Sprintf("[%v]", t["text"]))
+				}
 			}
 			parts = append(parts, strings.Join(labels, " "))
+		case b.Type == "context":
+			for _, e := range b.Elements {
+				parts = append(parts, fmt.Sprintf("_%v_", e["text"]))
+			}
 		}
 	}
 	return strings.Join(parts, "\n")
@@ -244,6 +247,10 @@ func TestSlackThreadEndToEnd(t *testing.T) {
 		if n := tb.restarts(); n != 1 {
 			t.Errorf("restarts = %d, want 1", n)
 		}
+		tb.wait(t, func() bool {
+			g, _ := tb.slack.Message(threadChannel, gate.TS)
+			return len(g.Buttons()) == 0 && strings.Contains(string(g.Blocks), "approved by Dana Oncall")
+		}, "the gate's buttons replaced by the decision")
 		if !tb.pdNote("PSLK001", "approved by Dana Oncall") {
 			t.Errorf("the PagerDuty incident has no decision")
 		}

@@ -27,6 +27,9 @@ type Slack struct {
 	Mention *Mention `json:"mention,omitempty"`
 	// Buttons, on a reply: the gate whose Approve and Reject buttons it carries.
 	Buttons *Buttons `json:"buttons,omitempty"`
+	// Edit names (by outbox id) an earlier message with buttons: it is updated to keep its
+	// text, its buttons giving way to this note's content (the decision).
+	Edit string `json:"edit,omitempty"`
 	// ResponseURL sends the note as an ephemeral answer through the interaction's
 	// response_url instead of into a thread.
 	ResponseURL string `json:"response_url,omitempty"`
@@ -53,8 +56,11 @@ type SlackMessage struct {
 	Content  string
 	// ThreadTS is the top message's ts for a reply ("" posts at the channel's top level).
 	ThreadTS string
-	// UpdateTS is the ts of the top message to update; "" posts it.
+	// UpdateTS is the ts of the message to update; "" posts it.
 	UpdateTS string
+	// Decided, on an edit of a message with buttons, replaces its buttons (Content is then
+	// the message's text as it was posted).
+	Decided string
 }
 
 // SlackPoster delivers Slack messages and returns the ts of a message it posted (or

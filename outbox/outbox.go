@@ -274,7 +274,7 @@ func (o *Outbox) post(ctx context.Context, id string, n pendingNote, rev uint64,
 	postCtx, cancel := context.WithTimeout(ctx, o.postTimeout())
 	var err error
 	if n.To.Slack != nil {
-		err = o.postSlack(postCtx, n, now)
+		err = o.postSlack(postCtx, id, n, now)
 	} else {
 		_, err = o.notes.AddNote(postCtx, n.Incident, n.Content)
 	}

@@ -33,6 +33,17 @@ type Thread struct {
 
 func threadKey(thread string) string { return "thread." + kvkey.Token(thread) }
 
+// buttonsKey holds where a message with buttons went and what it said, so that a decision
+// can replace its buttons and keep its text.
+func buttonsKey(id string) string { return "buttons." + kvkey.Token(id) }
+
+// posted is a message with buttons as it was posted.
+type posted struct {
+	Channel string `json:"channel"`
+	TS      string `json:"ts"`
+	Content string `json:"content"`
+}
+
 // errNoThread delays a reply whose thread has no top message yet.
 var errNoThread = errors.New("the thread's top message is not posted yet")
 
@@ -53,11 +64,14 @@ func (o *Outbox) Thread(ctx context.Context, thread string) (Thread, bool, error
 
 // postSlack delivers one claimed Slack note: it resolves the thread, posts, and records
 // the ts of a top message it posted.
-func (o *Outbox) postSlack(ctx context.Context, n pendingNote, now time.Time) error {
+func (o *Outbox) postSlack(ctx context.Context, id string, n pendingNote, now time.Time) error {
 	if o.slack == nil {
 		return Permanent(errors.New("slack is not configured on this worker"))
 	}
 	m := SlackMessage{Slack: *n.To.Slack, Incident: n.Incident, Content: n.Content}
+	if m.Edit != "" {
+		return o.editSlack(ctx, m, n, now)
+	}
 	if m.ResponseURL == "" && m.Thread != "" {
 		t, ok, err := o.Thread(ctx, m.Thread)
 		switch {
@@ -75,6 +89,12 @@ func (o *Outbox) postSlack(ctx context.Context, n pendingNote, now time.Time) er
 	if err != nil {
 		return err
 	}
+	if m.Buttons != nil && ts != "" {
+		data, _ := json.Marshal(posted{Channel: m.Channel, TS: ts, Content: m.Content})
+		if _, err := o.kv.Put(context.WithoutCancel(ctx), buttonsKey(id), data); err != nil {
+			o.log.WarnContext(ctx, "slack message with buttons posted but not recorded; its buttons stay after the decision", "id", id, "err", err)
+		}
+	}
 	if m.Top && m.UpdateTS == "" && ts != "" {
 		data, _ := json.Marshal(Thread{Channel: m.Channel, TS: ts})
 		if _, err := o.kv.Put(context.WithoutCancel(ctx), threadKey(m.Thread), data); err != nil {
@@ -82,4 +102,25 @@ func (o *Outbox) postSlack(ctx context.Context, n pendingNote, now time.Time) er
 		}
 	}
 	return nil
+}
+
+// editSlack replaces the buttons of the message m.Edit names by m's content, keeping its text.
+// It waits for that message like a reply waits for its thread.
+func (o *Outbox) editSlack(ctx context.Context, m SlackMessage, n pendingNote, now time.Time) error {
+	e, err := o.kv.Get(ctx, buttonsKey(m.Edit))
+	switch {
+	case errors.Is(err, jetstream.ErrKeyNotFound) && now.Sub(n.Created) < threadWait:
+		return RetryAfter(errNoThread, threadRetry)
+	case errors.Is(err, jetstream.ErrKeyNotFound):
+		return Permanent(fmt.Errorf("slack: the message %s to edit was never posted", m.Edit))
+	case err != nil:
+		return err
+	}
+	var p posted
+	if err := json.Unmarshal(e.Value(), &p); err != nil {
+		return Permanent(fmt.Errorf("slack: message %s: %w", m.Edit, err))
+	}
+	m.Channel, m.UpdateTS, m.Decided, m.Content = p.Channel, p.TS, m.Content, p.Content
+	_, err = o.slack.PostSlack(ctx, m)
+	return err
 }

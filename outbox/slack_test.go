@@ -83,6 +83,27 @@ func TestSlackThreadTopPostedThenUpdatedRepliesUnderIt(t *testing.T) {
 	}
 }
 
+// A decision replaces the buttons of the gate's message: the message is updated with its own
+// text, which the outbox kept when it posted it.
+func TestSlackEditReplacesButtonsKeepingText(t *testing.T) {
+	s := &fakeSlack{}
+	o := newOutbox(t, nil).WithSlack(s)
+	enqueueTo(t, o, "run1.top", top("C0OPS0001"), "waiting")
+	drain(t, o, "run1.top")
+	gate := Dest{Slack: &Slack{Thread: "run1", Buttons: &Buttons{Incident: "PINC1", Code: "K7Q2XA"}}}
+	enqueueTo(t, o, "run1.gate", gate, "plan: restart app-3")
+	drain(t, o, "run1.gate")
+	enqueueTo(t, o, "run1.gate.decided", Dest{Slack: &Slack{Thread: "run1", Edit: "run1.gate"}}, "approved by Dana")
+	drain(t, o, "run1.gate.decided")
+	if len(s.got) != 3 {
+		t.Fatalf("delivered %+v", s.got)
+	}
+	e := s.got[2]
+	if e.UpdateTS != "1700000000.000002" || e.Content != "plan: restart app-3" || e.Decided != "approved by Dana" || e.Buttons != nil || e.Channel != "C0OPS0001" {
+		t.Errorf("edit = %+v", e)
+	}
+}
+
 // A reply whose top message is not posted yet waits for it rather than landing outside the
 // thread, and without counting as a failed attempt.
 func TestSlackReplyWaitsForItsThread(t *testing.T) {

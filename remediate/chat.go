@@ -164,3 +164,18 @@ func (p *Pipeline) stepReply(ctx context.Context, run *Run, index int, step *run
 	}
 	p.threadReply(ctx, run.ID, run.Event.Incident.ID, fmt.Sprintf("step.%02d", index), p.Redactor.String(b.String()), nil)
 }
+
+// gateDecided replaces the buttons of the gate's message in the thread by what became of the
+// gate, so nobody presses a button that can no longer decide anything.
+func (p *Pipeline) gateDecided(ctx context.Context, req *approval.Request, what string) {
+	if p.Chat == nil {
+		return
+	}
+	slot := "gate." + req.Code
+	if req.Reopens > 0 {
+		slot = fmt.Sprintf("reopen.%s.%d", req.Code, req.Reopens) // the gate's message since it was reopened
+	}
+	gate := req.Run + ".slack." + slot
+	dest := outbox.Dest{Slack: &outbox.Slack{Thread: req.Run, Edit: gate}}
+	p.chatSend(ctx, gate+".decided", dest, req.Incident, p.Redactor.String(notetext.Inline(what)))
+}

@@ -19,6 +19,7 @@ type fakeSlack struct {
 	tops    map[string]string // ts → current text
 	replies []outbox.SlackMessage
 	answers []string // ephemeral answers through response URLs
+	edits   []outbox.SlackMessage
 	n       int
 }
 
@@ -29,6 +30,9 @@ func (f *fakeSlack) PostSlack(_ context.Context, m outbox.SlackMessage) (string,
 		f.tops = map[string]string{}
 	}
 	switch {
+	case m.Decided != "":
+		f.edits = append(f.edits, m)
+		return m.UpdateTS, nil
 	case m.ResponseURL != "":
 		f.answers = append(f.answers, m.Content)
 		return "", nil
@@ -78,6 +82,13 @@ func TestRunThreadFollowsTheRun(t *testing.T) {
 	tops, replies = b.slack.snapshot()
 	if !strings.Contains(tops["1.1"], "done") {
 		t.Errorf("top at the end: %q", tops["1.1"])
+	}
+	b.slack.mu.Lock()
+	edits := b.slack.edits
+	b.slack.mu.Unlock()
+	if len(edits) != 1 || edits[0].UpdateTS != "2.1" || !strings.Contains(edits[0].Decided, "approved by PONCALL") ||
+		!strings.Contains(edits[0].Content, "Approval needed") || edits[0].Buttons != nil {
+		t.Errorf("the gate's buttons were not replaced by the decision: %+v", edits)
 	}
 	var got []string
 	for _, r := range replies {

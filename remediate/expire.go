@@ -160,6 +160,7 @@ func (p *Pipeline) endGate(ctx context.Context, req *approval.Request, why strin
 			return err
 		}
 		p.threadReply(ctx, req.Run, req.Incident, "closed."+req.Code, p.Redactor.String(content), nil)
+		p.gateDecided(ctx, req, "⏹ "+why)
 		if run, err := p.rebuild(h); err == nil && parked {
 			state, _, _ := strings.Cut(why, ":")
 			p.threadTop(ctx, run, "⏹ "+state)

@@ -87,6 +87,7 @@ func (p *Pipeline) announce(ctx context.Context, run *Run) error {
 		p.Logger.WarnContext(ctx, "note not posted yet; the outbox will retry", "id", id, "err", err)
 	}
 	p.threadReply(ctx, run.ID, run.Event.Incident.ID, slot, p.Redactor.String(content), nil)
+	p.gateDecided(ctx, req, "✅ approved by "+who(req)+": executing, see below")
 	p.threadTop(ctx, run, stateExecuting)
 	p.Logger.InfoContext(ctx, "run resumed", "run", run.ID, "from_step", run.From)
 	return nil

@@ -66,8 +66,12 @@ func (p *Poster) post(ctx context.Context, m outbox.SlackMessage) (string, error
 		}
 		msg.Text += mentions
 	}
-	if m.Buttons != nil {
+	switch {
+	case m.Buttons != nil:
 		msg.Blocks = gateBlocks(msg.Text, m.Buttons)
+		msg.Text = firstLine(msg.Text)
+	case m.Decided != "":
+		msg.Blocks = append(sections(msg.Text), slack.Context(Escape(m.Decided)))
 		msg.Text = firstLine(msg.Text)
 	}
 	msg = slack.Clip(msg)
@@ -107,16 +111,21 @@ func firstLine(s string) string {
 // gateBlocks lays a gate's message out as sections (a section holds at most 3,000
 // characters, so the text is split between lines) followed by the two buttons.
 func gateBlocks(text string, b *outbox.Buttons) []slack.Block {
-	var blocks []slack.Block
-	for _, part := range splitLines(text, slack.MaxSectionTextLen) {
-		blocks = append(blocks, slack.Section(part))
-	}
-	return append(blocks, slack.Actions(
+	return append(sections(text), slack.Actions(
 		slack.Button{ActionID: slack.ActionApprove, Text: "Approve", Style: "primary",
 			Value: slack.ButtonValue(incident.VerbApprove, b.Incident, b.Code)},
 		slack.Button{ActionID: slack.ActionReject, Text: "Reject", Style: "danger",
 			Value: slack.ButtonValue(incident.VerbReject, b.Incident, b.Code)},
 	))
+}
+
+// sections lays text out as section blocks, split between lines to fit Slack's limit.
+func sections(text string) []slack.Block {
+	var blocks []slack.Block
+	for _, part := range splitLines(text, slack.MaxSectionTextLen) {
+		blocks = append(blocks, slack.Section(part))
+	}
+	return blocks
 }
 
 // splitLines cuts s into parts of at most max runes, between lines where it can.

@@ -1,12 +1,6 @@
 package approval
 
-import (
-	"context"
-	"errors"
-	"fmt"
-
-	"github.com/nats-io/nats.go/jetstream"
-)
+import "context"
 
 // Closing returns the gates that ended without their run going on and whose run has not been
 // closed and told yet (see Request.Closing): the sweep closes them, again if need be.
@@ -27,19 +21,12 @@ func (s *Store) Closing(ctx context.Context) ([]*Request, error) {
 // Closed records that the run of an ended gate is closed and the incident told: the sweep
 // looks at the gate no more. Closing a gate twice is no error.
 func (s *Store) Closed(ctx context.Context, incident, code string) error {
-	for range maxCASAttempts {
-		r, rev, err := s.Get(ctx, incident, code)
-		if err != nil {
-			return err
-		}
+	_, err := s.change(ctx, incident, code, "close", func(r *Request) error {
 		if !r.Closing {
-			return nil
+			return errUnchanged
 		}
 		r.Closing = false
-		err = s.update(ctx, r, rev)
-		if !errors.Is(err, jetstream.ErrKeyRevisionMismatch) {
-			return err
-		}
-	}
-	return fmt.Errorf("close approval %s: revision kept changing", code)
+		return nil
+	})
+	return err
 }

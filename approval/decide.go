@@ -11,8 +11,8 @@ import (
 	"github.com/nats-io/nats.go/jetstream"
 )
 
-// maxCASAttempts bounds Decide's read-check-update loop. A request changes state once, so a
-// second mismatch already means someone else decided; the bound only guards against a bug.
+// maxCASAttempts bounds change's read-check-update loop. A request changes state rarely, so
+// a second mismatch already means someone else decided; the bound only guards against a bug.
 const maxCASAttempts = 5
 
 // Decide moves a pending request to a final state with compare-and-swap on the entry's
@@ -31,32 +31,20 @@ func (s *Store) Decide(ctx context.Context, incident, code string, d Decision) (
 		}
 		d.At = now
 	}
-	for range maxCASAttempts {
-		r, rev, err := s.Get(ctx, incident, code)
-		if err != nil {
-			return nil, err
-		}
+	return s.change(ctx, incident, code, "decide", func(r *Request) error {
 		if r.State.Final() {
-			return r, refuse(ErrAlreadyDecided, r, "%s", describeDecision(r))
+			return refuse(ErrAlreadyDecided, r, "%s", describeDecision(r))
 		}
 		if d.Note != "" && slices.Contains(r.Spent, d.Note) {
-			return r, refuse(ErrSpent, r, "this note's approval was used on %s and given back because the change could not start; "+
+			return refuse(ErrSpent, r, "this note's approval was used on %s and given back because the change could not start; "+
 				"the gate is pending again and needs a new note", r.Reopened.UTC().Format(time.RFC3339))
 		}
 		if err := checkDecision(r, d); err != nil {
-			return r, err
+			return err
 		}
 		apply(r, d)
-		err = s.update(ctx, r, rev)
-		if errors.Is(err, jetstream.ErrKeyRevisionMismatch) {
-			continue // someone else wrote first; re-read and let the state speak
-		}
-		if err != nil {
-			return nil, err
-		}
-		return r, nil
-	}
-	return nil, fmt.Errorf("decide approval %s: revision kept changing", code)
+		return nil
+	})
 }
 
 // checkDecision refuses decisions that must not be written even on a pending request.
@@ -100,28 +88,16 @@ func apply(r *Request, d Decision) {
 // lapsed before the run started (lapse says why; the gate becomes cancelled). Of two callers
 // exactly one settles a gate; the other gets ErrNotPending.
 func (s *Store) Settle(ctx context.Context, incident, code, lapse string) (*Request, error) {
-	for range maxCASAttempts {
-		r, rev, err := s.Get(ctx, incident, code)
-		if err != nil {
-			return nil, err
-		}
+	return s.change(ctx, incident, code, "settle", func(r *Request) error {
 		if r.State != StateApproved || r.Settled {
-			return r, refuse(ErrNotPending, r, "%s", describeDecision(r))
+			return refuse(ErrNotPending, r, "%s", describeDecision(r))
 		}
 		r.Settled = true
 		if lapse != "" {
 			r.State, r.Reason, r.Closing = StateCancelled, lapse, true
 		}
-		err = s.update(ctx, r, rev)
-		if errors.Is(err, jetstream.ErrKeyRevisionMismatch) {
-			continue
-		}
-		if err != nil {
-			return nil, err
-		}
-		return r, nil
-	}
-	return nil, fmt.Errorf("settle approval %s: revision kept changing", code)
+		return nil
+	})
 }
 
 // Unsettled returns the approved gates whose run has not been seen starting: on the
@@ -143,6 +119,36 @@ func (s *Store) Unsettled(ctx context.Context, incident string) ([]*Request, err
 	}
 	return out, nil
 }
+
+// change reads the request, lets edit check and change it, and writes it with compare-and-swap
+// on the revision read, reading again when another writer came first: of two workers changing
+// one request at once, the second sees the first's result. An error from edit stops without
+// writing and is returned with the request as it stands; errUnchanged stops without an error.
+func (s *Store) change(ctx context.Context, incident, code, what string, edit func(*Request) error) (*Request, error) {
+	for range maxCASAttempts {
+		r, rev, err := s.Get(ctx, incident, code)
+		if err != nil {
+			return nil, err
+		}
+		if err := edit(r); errors.Is(err, errUnchanged) {
+			return r, nil
+		} else if err != nil {
+			return r, err
+		}
+		err = s.update(ctx, r, rev)
+		if errors.Is(err, jetstream.ErrKeyRevisionMismatch) {
+			continue // someone else wrote first; re-read and let the state speak
+		}
+		if err != nil {
+			return nil, err
+		}
+		return r, nil
+	}
+	return nil, fmt.Errorf("%s approval %s: revision kept changing", what, code)
+}
+
+// errUnchanged, from change's edit, means there is nothing to write.
+var errUnchanged = errors.New("approval: unchanged")
 
 func (s *Store) update(ctx context.Context, r *Request, rev uint64) error {
 	data, err := json.Marshal(r)

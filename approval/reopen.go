@@ -2,11 +2,7 @@ package approval
 
 import (
 	"context"
-	"errors"
-	"fmt"
 	"time"
-
-	"github.com/nats-io/nats.go/jetstream"
 )
 
 // Reopening says why an approved gate goes back to pending and for how long it then waits.
@@ -33,13 +29,9 @@ func (s *Store) Reopen(ctx context.Context, incident, code string, o Reopening) 
 	if err != nil {
 		return nil, err
 	}
-	for range maxCASAttempts {
-		r, rev, err := s.Get(ctx, incident, code)
-		if err != nil {
-			return nil, err
-		}
+	return s.change(ctx, incident, code, "reopen", func(r *Request) error {
 		if r.State != StateApproved {
-			return r, refuse(ErrNotPending, r, "%s", describeDecision(r))
+			return refuse(ErrNotPending, r, "%s", describeDecision(r))
 		}
 		if r.DecidedNote != "" {
 			r.Spent = append(r.Spent, r.DecidedNote)
@@ -47,16 +39,8 @@ func (s *Store) Reopen(ctx context.Context, incident, code string, o Reopening) 
 		r.State, r.Reason, r.Settled, r.Reopens, r.Reopened = StatePending, o.Reason, false, r.Reopens+1, now
 		r.DecidedBy, r.DecidedByName, r.DecidedAt, r.DecidedNote, r.StartBy = "", "", time.Time{}, "", time.Time{}
 		r.Expires = later(now, o.NotBefore).Add(o.Window)
-		err = s.update(ctx, r, rev)
-		if errors.Is(err, jetstream.ErrKeyRevisionMismatch) {
-			continue
-		}
-		if err != nil {
-			return nil, err
-		}
-		return r, nil
-	}
-	return nil, fmt.Errorf("reopen approval %s: revision kept changing", code)
+		return nil
+	})
 }
 
 func later(a, b time.Time) time.Time {

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"slices"
 	"strings"
+	"time"
 
 	"github.com/alaya-sre/alaya/approval"
 	"github.com/alaya-sre/alaya/incident"
@@ -42,6 +43,8 @@ const (
 	stateExecuting  = "▶ executing"
 	stateDone       = "✅ done"
 	stateFailed     = "❌ failed"
+	stateStopped    = "⚠ stopped"         // ran in part, then stopped (kill switch, storm mode, deadline)
+	stateUnknown    = "❓ outcome unknown" // a change whose end nobody saw: look at the host
 )
 
 func topID(runID string) string { return runID + ".slack.top" }
@@ -113,22 +116,37 @@ func (p *Pipeline) slackGate(content, incidentID, code string) string {
 	return strings.Replace(content, approval.Instructions(code), say, 1)
 }
 
-// chatSend enqueues a Slack message and tries it now. A Slack message never fails a run: one
-// that cannot be queued is logged (the incident's own note carries the same content).
+// inlineSlack bounds the try of a Slack message inside the run. Slack takes one message a
+// second per channel, so during a storm a channel's turn can be minutes away: the client then
+// says so at once (its limiter does not wait past the deadline), and the message is left to the
+// outbox's sweeper at its turn instead of holding the run.
+const inlineSlack = 5 * time.Second
+
+// chatSend enqueues a Slack message and tries it now, briefly. A Slack message never fails a
+// run: one that cannot be queued is logged (the incident's own note carries the same content).
 func (p *Pipeline) chatSend(ctx context.Context, id string, dest outbox.Dest, incidentID, content string) {
 	if err := p.Outbox.EnqueueTo(ctx, id, dest, incidentID, content); err != nil {
 		p.Logger.WarnContext(ctx, "slack message not queued", "id", id, "err", err)
 		return
 	}
+	ctx, cancel := context.WithTimeout(ctx, inlineSlack)
+	defer cancel()
 	if err := p.Outbox.Deliver(ctx, id); err != nil {
 		p.Logger.DebugContext(ctx, "slack message not posted yet; the outbox will retry", "id", id, "err", err)
 	}
 }
 
-// finalState is the top message's state for a finished run.
+// finalState is the top message's state for a finished run: what a responder glancing at the
+// channel must do differs between a run that failed, one that stopped part way, and one whose
+// change may or may not have happened.
 func finalState(run *Run) string {
-	if run.Failure != "" || run.failedHosts() > 0 || run.unknown() {
+	switch {
+	case run.unknown():
+		return stateUnknown
+	case run.failedHosts() > 0 || run.Failure != "" && len(run.Results) == 0:
 		return stateFailed
+	case run.Failure != "":
+		return stateStopped
 	}
 	return stateDone
 }

@@ -6,6 +6,7 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/alaya-sre/alaya/incident"
 	"github.com/alaya-sre/alaya/outbox"
@@ -21,11 +22,17 @@ type fakeSlack struct {
 	answers []string // ephemeral answers through response URLs
 	edits   []outbox.SlackMessage
 	n       int
+	// unbounded counts calls whose context allowed more than a few seconds: the run would
+	// wait that long for a busy channel.
+	unbounded int
 }
 
-func (f *fakeSlack) PostSlack(_ context.Context, m outbox.SlackMessage) (string, error) {
+func (f *fakeSlack) PostSlack(ctx context.Context, m outbox.SlackMessage) (string, error) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
+	if dl, ok := ctx.Deadline(); !ok || time.Until(dl) > 10*time.Second {
+		f.unbounded++
+	}
 	if f.tops == nil {
 		f.tops = map[string]string{}
 	}
@@ -84,8 +91,11 @@ func TestRunThreadFollowsTheRun(t *testing.T) {
 		t.Errorf("top at the end: %q", tops["1.1"])
 	}
 	b.slack.mu.Lock()
-	edits := b.slack.edits
+	edits, unbounded := b.slack.edits, b.slack.unbounded
 	b.slack.mu.Unlock()
+	if unbounded > 0 {
+		t.Errorf("%d Slack tries inside the run could wait longer than a few seconds for a busy channel", unbounded)
+	}
 	if len(edits) != 1 || edits[0].UpdateTS != "2.1" || !strings.Contains(edits[0].Decided, "approved by PONCALL") ||
 		!strings.Contains(edits[0].Content, "Approval needed") || edits[0].Buttons != nil {
 		t.Errorf("the gate's buttons were not replaced by the decision: %+v", edits)

@@ -107,11 +107,14 @@ func (p *Pipeline) respondSlack(ctx context.Context, n *note, detail string) err
 	if url == "" {
 		return nil
 	}
-	verb := n.cmd.Verb
-	if verb == "" {
-		verb = "decision"
+	what := "decision"
+	switch n.cmd.Verb {
+	case approval.VerbApprove:
+		what = "approval"
+	case approval.VerbReject:
+		what = "rejection"
 	}
-	content := notetext.Sprintf("Alaya · your %s was not accepted: %s. Nothing was executed.", verb, oneLine(detail))
+	content := notetext.Sprintf("Alaya · your %s was not accepted: %s. Nothing was executed.", what, oneLine(detail))
 	dest := outbox.Dest{Slack: &outbox.Slack{ResponseURL: url}}
 	p.chatSend(ctx, "respond."+digest(n.ev.ID), dest, n.ev.Incident.ID, p.Redactor.String(content))
 	return nil

@@ -136,7 +136,9 @@ func (l *Lease) renew(ctx context.Context) error {
 // Lost is closed when another run took the host: the holder must stop changing it.
 func (l *Lease) Lost() <-chan struct{} { return l.lost }
 
-// Release gives the host back. Releasing a lease another owner took over does nothing.
+// Release gives the host back. Releasing a lease another owner took over does nothing. A
+// release that NATS does not answer (a failover) is tried again until ctx ends: a lease left
+// behind keeps the host from the next run for the rest of the bucket's TTL.
 func (l *Lease) Release(ctx context.Context) error {
 	l.stop()
 	<-l.done
@@ -144,7 +146,8 @@ func (l *Lease) Release(ctx context.Context) error {
 	defer l.mu.Unlock()
 	err := l.g.leases.Delete(ctx, l.key, jetstream.LastRevision(l.rev))
 	if err != nil && !errors.Is(err, jetstream.ErrKeyNotFound) {
-		return l.g.releaseKey(ctx, l.key, l.value.Owner) // the revision moved under an unresolved renewal
+		// The revision moved under an unresolved renewal, or the delete went unanswered.
+		return l.g.releaseKey(ctx, l.key, l.value.Owner)
 	}
 	return nil
 }
@@ -155,19 +158,39 @@ func (g *Guard) ReleaseHost(ctx context.Context, host, owner string) error {
 	return g.releaseKey(ctx, leaseKey(host), owner)
 }
 
+// releaseRetry is the pause between two attempts to release a lease while NATS fails over.
+const releaseRetry = 500 * time.Millisecond
+
+// releaseKey deletes key if owner holds it, reading it again before every attempt: a delete
+// whose reply was lost may have landed, and a read answered by a replica that is behind may
+// name a revision the delete is refused on. It gives up only when ctx ends.
 func (g *Guard) releaseKey(ctx context.Context, key, owner string) error {
+	for {
+		err := g.releaseOnce(ctx, key, owner)
+		if err == nil {
+			return nil
+		}
+		select {
+		case <-ctx.Done():
+			return fmt.Errorf("safety: release %s: %w", key, err)
+		case <-time.After(releaseRetry):
+		}
+	}
+}
+
+func (g *Guard) releaseOnce(ctx context.Context, key, owner string) error {
 	e, err := g.leases.Get(ctx, key)
 	if errors.Is(err, jetstream.ErrKeyNotFound) {
 		return nil
 	} else if err != nil {
-		return fmt.Errorf("safety: release %s: %w", key, err)
+		return err
 	}
 	if decodeLease(e.Value()).Owner != owner {
 		return nil
 	}
 	err = g.leases.Delete(ctx, key, jetstream.LastRevision(e.Revision()))
 	if err != nil && !errors.Is(err, jetstream.ErrKeyNotFound) {
-		return fmt.Errorf("safety: release %s: %w", key, err)
+		return err
 	}
 	return nil
 }

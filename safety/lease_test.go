@@ -63,3 +63,52 @@ func TestLeaseKeepsRenewingThroughTransientErrors(t *testing.T) {
 	default:
 	}
 }
+
+// failoverDeletes is a real leases bucket whose first deletes go the way they go while the
+// bucket's leader is being re-elected after a nats-server crash: unanswered before the server
+// saw them ("no response from stream"), then applied with the reply lost.
+type failoverDeletes struct {
+	jetstream.KeyValue
+	deletes atomic.Int32
+}
+
+func (k *failoverDeletes) Delete(ctx context.Context, key string, opts ...jetstream.KVDeleteOpt) error {
+	switch k.deletes.Add(1) {
+	case 1, 2:
+		return jetstream.ErrNoStreamResponse
+	case 3:
+		return errors.Join(nats.ErrTimeout, k.KeyValue.Delete(ctx, key, opts...))
+	}
+	return k.KeyValue.Delete(ctx, key, opts...)
+}
+
+// A run that ends during a NATS failover still gives its host back at once. Before, one
+// unanswered delete left the lease to its TTL (5 minutes) and the next approved change on the
+// host waited two minutes for it and was refused.
+func TestReleaseGivesTheHostBackThroughAFailover(t *testing.T) {
+	srv := natsserver.Start(t)
+	nc, err := nats.Connect(srv.URL())
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(nc.Close)
+	js, _ := jetstream.New(nc)
+	kv, err := js.CreateKeyValue(t.Context(), jetstream.KeyValueConfig{Bucket: "leases", TTL: time.Hour})
+	if err != nil {
+		t.Fatal(err)
+	}
+	holder := New(&failoverDeletes{KeyValue: kv}, kv, kv)
+	other := New(kv, kv, kv)
+	l, err := holder.AcquireHost(t.Context(), "app-1", "run-a", time.Minute)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithTimeout(t.Context(), 30*time.Second)
+	defer cancel()
+	if err := l.Release(ctx); err != nil {
+		t.Fatalf("release: %v", err)
+	}
+	if _, err := other.AcquireHost(t.Context(), "app-1", "run-b", time.Minute); err != nil {
+		t.Fatalf("the next run cannot take the host its last holder released: %v", err)
+	}
+}

@@ -154,7 +154,7 @@ func (q *Queue) KV(ctx context.Context, bucket string) (jetstream.KeyValue, erro
 	if err != nil {
 		return nil, q.notDeclared("kv bucket "+bucket, err, jetstream.ErrBucketNotFound)
 	}
-	return kv, nil
+	return bounded(kv), nil
 }
 
 // drainTimeout bounds Close.

@@ -94,7 +94,9 @@ func (q *Queue) ensureBucket(ctx context.Context, b bucket) error {
 	if err != nil {
 		return fmt.Errorf("kv bucket %s: %w", b.cfg.Bucket, err)
 	}
-	*b.kv = leaderReads(kv, q.nc) // reads that decide see the last write (leaderget.go)
+	// Reads that decide see the last write (leaderget.go); every request has its own
+	// deadline (bounded.go).
+	*b.kv = bounded(leaderReads(kv, q.nc))
 	return nil
 }
 

@@ -1,8 +1,10 @@
 package chaos_test
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"regexp"
 	"strings"
@@ -45,7 +47,7 @@ func (w *world) check(ctx context.Context) tally {
 		fin, err := w.waitNote(ctx, id, isFinal)
 		if err != nil {
 			t.lost++
-			w.t.Errorf("%s: no final note: %v\nnotes:\n%s", id, err, dump(w.f.PD.Notes(id)))
+			w.t.Errorf("%s: no final note: %v\n%snotes:\n%s", id, err, w.refused(id), dump(w.f.PD.Notes(id)))
 			continue
 		}
 		finals[id] = fin
@@ -109,6 +111,18 @@ func (w *world) checkIncident(id string, fin pdstandin.Note, marks []mark, t *ta
 	}
 }
 
+// refused lists the incident's webhooks that the receiver never accepted, all retries spent:
+// an approval among them explains a run parked at its gate.
+func (w *world) refused(id string) string {
+	var sb strings.Builder
+	for _, d := range w.f.PD.Deliveries() {
+		if !d.Done && bytes.Contains(d.Body, []byte(`"`+id+`"`)) {
+			fmt.Fprintf(&sb, "webhook %s %s refused after %d attempts: %s\n", d.EventType, d.EventID, d.Attempts, d.Err)
+		}
+	}
+	return sb.String()
+}
+
 func dump(notes []pdstandin.Note) string {
 	var sb strings.Builder
 	for _, n := range notes {
@@ -123,7 +137,11 @@ func fleetState(f *fleet.Fleet) (string, error) {
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
 	for {
-		state, err := readFleetState(ctx, f)
+		// Each attempt has its own deadline: a request to a node that has just restarted can
+		// go unanswered, and one such request must not use up the whole minute.
+		actx, acancel := context.WithTimeout(ctx, 10*time.Second)
+		state, err := readFleetState(actx, f)
+		acancel()
 		// A node that has just restarted may answer before it caught up: an empty listing
 		// is asked again, not taken for a fleet without a stream.
 		if err == nil && strings.Contains(state, `"stream `) {
@@ -148,31 +166,69 @@ func readFleetState(ctx context.Context, f *fleet.Fleet) (string, error) {
 		return "", err
 	}
 	state := map[string]any{}
-	for name := range js.StreamNames(ctx).Name() {
+	if err := readStreams(ctx, js, state); err != nil {
+		return "", err
+	}
+	if err := readSwitches(ctx, js, state); err != nil {
+		return "", err
+	}
+	b, err := json.MarshalIndent(state, "", "  ")
+	return string(b), err
+}
+
+// readStreams adds every stream's and durable consumer's configuration to state. A listing
+// cut short is an error, not a smaller fleet.
+func readStreams(ctx context.Context, js jetstream.JetStream, state map[string]any) error {
+	names := js.StreamNames(ctx)
+	for name := range names.Name() {
 		s, err := js.Stream(ctx, name)
 		if err != nil {
-			return "", err
+			return fmt.Errorf("stream %s: %w", name, err)
 		}
 		state["stream "+name] = s.CachedInfo().Config
-		for c := range s.ListConsumers(ctx).Info() {
+		consumers := s.ListConsumers(ctx)
+		for c := range consumers.Info() {
 			if c.Config.Durable != "" { // ephemeral ones are watchers that come and go
 				state["consumer "+name+"/"+c.Name] = c.Config
 			}
 		}
+		if err := consumers.Err(); err != nil {
+			return fmt.Errorf("consumers of %s: %w", name, err)
+		}
 	}
-	for name := range js.KeyValueStoreNames(ctx).Name() {
+	if err := names.Err(); err != nil {
+		return fmt.Errorf("stream names: %w", err)
+	}
+	return nil
+}
+
+// readSwitches adds the content of every bucket's fleet switches to state.
+func readSwitches(ctx context.Context, js jetstream.JetStream, state map[string]any) error {
+	buckets := js.KeyValueStoreNames(ctx)
+	for name := range buckets.Name() {
 		kv, err := js.KeyValue(ctx, name)
 		if err != nil {
-			return "", err
+			return fmt.Errorf("bucket %s: %w", name, err)
 		}
-		if keys, err := kv.ListKeysFiltered(ctx, "switch.>", "switches.>"); err == nil {
-			for k := range keys.Keys() {
-				if e, err := kv.Get(ctx, k); err == nil {
-					state["switch "+name+"/"+k] = string(e.Value())
-				}
+		keys, err := kv.ListKeysFiltered(ctx, "switch.>", "switches.>")
+		if errors.Is(err, jetstream.ErrNoKeysFound) {
+			continue
+		} else if err != nil {
+			return fmt.Errorf("switches in %s: %w", name, err)
+		}
+		for k := range keys.Keys() {
+			e, err := kv.Get(ctx, k)
+			if err != nil {
+				return fmt.Errorf("switch %s/%s: %w", name, k, err)
 			}
+			state["switch "+name+"/"+k] = string(e.Value())
+		}
+		if ctx.Err() != nil { // the key listing ends early, without an error, when ctx does
+			return fmt.Errorf("switches in %s: %w", name, ctx.Err())
 		}
 	}
-	b, err := json.MarshalIndent(state, "", "  ")
-	return string(b), err
+	if err := buckets.Error(); err != nil {
+		return fmt.Errorf("bucket names: %w", err)
+	}
+	return nil
 }

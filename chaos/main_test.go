@@ -11,6 +11,7 @@ import (
 
 var (
 	full = flag.Bool("chaos.full", false, "run every scenario at its full count (docs/RELIABILITY.md); the default is CI's short round")
+	keep = flag.Bool("chaos.keep", false, "keep the daemons' logs also when the scenario passes")
 	bins fleet.Binaries
 )
 

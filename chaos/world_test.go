@@ -8,6 +8,7 @@ import (
 	"os"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -76,7 +77,7 @@ func newWorld(t *testing.T, workers int, pause time.Duration, env map[string]str
 		env = map[string]string{}
 	}
 	env["ALAYA_SAFETY_STORM_INCIDENTS"], env["ALAYA_SAFETY_MAX_ACTIONS"] = "1000000", "1000000"
-	w.f = fleet.Start(t, bins, fleet.Options{Workers: workers, Targets: 3, Env: env,
+	w.f = fleet.Start(t, bins, fleet.Options{Workers: workers, Targets: 3, Env: env, KeepLogs: *keep,
 		Runbooks: func(f *fleet.Fleet) map[string]string {
 			mark := strings.NewReplacer("LOG", w.actionLog(f), "PAUSE", fmt.Sprintf("%.1f", pause.Seconds())).Replace(markCmd)
 			return map[string]string{"chaos": strings.NewReplacer(
@@ -104,6 +105,32 @@ func (w *world) trigger(host string) string {
 			Details: map[string]any{"host": host, "case": "chaos"}}},
 	})
 	return id
+}
+
+// chatter has a bystander comment on the round's incidents every half second until stop is
+// called: each note is a webhook the receiver must queue and the workers must consume, so a
+// fault meets a steady webhook load, not an idle fleet.
+func (w *world) chatter() (stop func()) {
+	w.mu.Lock()
+	ids := slices.Clone(w.incidents)
+	w.mu.Unlock()
+	done := make(chan struct{})
+	var wg sync.WaitGroup
+	wg.Go(func() {
+		t := time.NewTicker(500 * time.Millisecond)
+		defer t.Stop()
+		for i := 0; ; i++ {
+			select {
+			case <-done:
+				return
+			case <-t.C:
+			}
+			if _, err := w.f.PD.AddNoteAs(ids[i%len(ids)], "PNOTON1", "still looking at it"); err != nil {
+				w.t.Errorf("bystander note: %v", err)
+			}
+		}
+	})
+	return func() { close(done); wg.Wait() }
 }
 
 var codeRe = regexp.MustCompile(`/alaya approve ([0-9A-Z]{6})`)

@@ -41,6 +41,7 @@ type Options struct {
 	Targets  int // sshd targets behind the bastion (default 2)
 	Runbooks func(f *Fleet) map[string]string
 	Env      map[string]string // ALAYA_* settings on top of the fleet's own
+	KeepLogs bool              // keep the daemons' logs also when the test passes
 }
 
 // Fleet is everything Start started. Everything is stopped when the test ends.
@@ -69,7 +70,11 @@ func Start(tb testing.TB, bins Binaries, o Options) *Fleet {
 		o.Targets = 2
 	}
 	f := &Fleet{Dir: tb.TempDir(), HostDir: hostDir(tb)}
-	tb.Cleanup(func() { f.keepLogsIfFailed(tb) })
+	tb.Cleanup(func() {
+		if tb.Failed() || o.KeepLogs {
+			f.keepLogs(tb)
+		}
+	})
 	f.Bed = sshbed.Start(tb, sshbed.Targets(o.Targets))
 	f.S3 = s3server.Start(tb)
 	f.S3Proxy = StartFaultProxy(tb, f.S3.Endpoint)
@@ -206,12 +211,9 @@ func waitJetStream(tb testing.TB, urls []string) {
 	}
 }
 
-// keepLogsIfFailed copies the daemons' logs out of the test's temporary directory when the test
-// failed, so what the workers said survives the clean-up, and says where they are.
-func (f *Fleet) keepLogsIfFailed(tb testing.TB) {
-	if !tb.Failed() {
-		return
-	}
+// keepLogs copies the daemons' logs out of the test's temporary directory, so what the
+// workers said survives the clean-up, and says where they are.
+func (f *Fleet) keepLogs(tb testing.TB) {
 	dir, err := os.MkdirTemp("", "alaya-fleet-logs-")
 	if err != nil {
 		return

@@ -25,42 +25,77 @@ type Daemon struct {
 	Admin   string // base URL of /healthz, /readyz, /metrics
 	LogFile string
 
-	tb   testing.TB
-	bin  string
-	args []string
-	env  []string
+	tb        testing.TB
+	bin       string
+	args      []string
+	env       []string
+	listenKey string // the environment variable of the admin listener's address
 
 	mu     sync.Mutex
 	cmd    *exec.Cmd
 	exited chan struct{}
 }
 
-// Start runs the process and waits until /readyz answers 200.
+// Start runs the process and waits until /readyz answers 200. A daemon whose admin port was
+// taken meanwhile (the fleet picks free ports before the processes bind them, and other tests
+// bind ports too) is started again on another one.
 func (d *Daemon) Start() {
 	d.tb.Helper()
+	for attempt := 1; ; attempt++ {
+		from := logSize(d.LogFile)
+		err := d.start()
+		if err == nil {
+			return
+		}
+		log, _ := os.ReadFile(d.LogFile)
+		if attempt < 3 && from <= int64(len(log)) && strings.Contains(string(log[from:]), "address already in use") {
+			d.moveAdmin()
+			continue
+		}
+		if len(log) > 4096 {
+			log = log[len(log)-4096:]
+		}
+		d.tb.Fatalf("fleet: %s: %v; its log ends:\n%s", d.Name, err, log)
+	}
+}
+
+func (d *Daemon) start() error {
 	log, err := os.OpenFile(d.LogFile, os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o644)
 	if err != nil {
-		d.tb.Fatal(err)
+		return err
 	}
 	defer log.Close()
 	cmd := exec.Command(d.bin, d.args...)
 	cmd.Env, cmd.Stdout, cmd.Stderr = d.env, log, log
 	cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL} // never outlive the test
 	if err := cmd.Start(); err != nil {
-		d.tb.Fatalf("fleet: start %s: %v", d.Name, err)
+		return fmt.Errorf("start: %w", err)
 	}
 	exited := make(chan struct{})
 	go func() { cmd.Wait(); close(exited) }()
 	d.mu.Lock()
 	d.cmd, d.exited = cmd, exited
 	d.mu.Unlock()
-	if err := d.waitReady(exited); err != nil {
-		log, _ := os.ReadFile(d.LogFile)
-		if len(log) > 4096 {
-			log = log[len(log)-4096:]
+	return d.waitReady(exited)
+}
+
+// moveAdmin gives the daemon a new free port for its admin listener.
+func (d *Daemon) moveAdmin() {
+	addr := "127.0.0.1:" + strconv.Itoa(freePort(d.tb))
+	for i, kv := range d.env {
+		if strings.HasPrefix(kv, d.listenKey+"=") {
+			d.env[i] = d.listenKey + "=" + addr
 		}
-		d.tb.Fatalf("fleet: %s: %v; its log ends:\n%s", d.Name, err, log)
 	}
+	d.Admin = "http://" + addr
+}
+
+func logSize(path string) int64 {
+	fi, err := os.Stat(path)
+	if err != nil {
+		return 0
+	}
+	return fi.Size()
 }
 
 func (d *Daemon) waitReady(exited <-chan struct{}) error {

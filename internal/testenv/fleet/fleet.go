@@ -161,7 +161,7 @@ func (f *Fleet) env(extra map[string]string) map[string]string {
 // daemon prepares a process whose listen address (listenKey) is a free loopback port.
 func (f *Fleet) daemon(tb testing.TB, name, bin string, base map[string]string, listenKey string) *Daemon {
 	addr := "127.0.0.1:" + strconv.Itoa(freePort(tb))
-	d := &Daemon{Name: name, Admin: "http://" + addr, LogFile: filepath.Join(f.Dir, name+".log"), tb: tb, bin: bin}
+	d := &Daemon{Name: name, Admin: "http://" + addr, LogFile: filepath.Join(f.Dir, name+".log"), tb: tb, bin: bin, listenKey: listenKey}
 	for k, v := range base {
 		d.env = append(d.env, k+"="+v)
 	}

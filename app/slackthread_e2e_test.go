@@ -251,7 +251,7 @@ func TestSlackThreadEndToEnd(t *testing.T) {
 			g, _ := tb.slack.Message(threadChannel, gate.TS)
 			return len(g.Buttons()) == 0 && strings.Contains(string(g.Blocks), "approved by Dana Oncall")
 		}, "the gate's buttons replaced by the decision")
-		if !tb.pdNote("PSLK001", "approved by Dana Oncall") {
+		if !tb.pdNote("PSLK001", "approved by Dana Oncall in Slack") {
 			t.Errorf("the PagerDuty incident has no decision")
 		}
 		m, _ := tb.slack.Message(threadChannel, top.TS)
@@ -297,6 +297,28 @@ func TestSlackThreadEndToEnd(t *testing.T) {
 		}
 		if tb.pdNote("PSLK002", "Sam") {
 			t.Errorf("the refused press was written on the incident")
+		}
+	})
+
+	t.Run("the on-call rejects by button: nothing runs, the thread and the incident say so", func(t *testing.T) {
+		before := tb.restarts()
+		tb.trigger("PSLK004", "fix")
+		top := tb.top(t, "PSLK004", "waiting for approval")
+		gate := tb.reply(t, top, "Approval needed")
+		if code := tb.press(t, gate, danaSlack, slack.ActionReject); code != http.StatusOK {
+			t.Fatalf("the press answered %d", code)
+		}
+		tb.top(t, "PSLK004", "⏹ rejected by Dana Oncall")
+		tb.reply(t, top, "rejected by Dana Oncall. Nothing after the gate was executed.")
+		tb.wait(t, func() bool {
+			g, _ := tb.slack.Message(threadChannel, gate.TS)
+			return len(g.Buttons()) == 0 && strings.Contains(string(g.Blocks), "rejected by Dana Oncall")
+		}, "the gate's buttons replaced by the rejection")
+		if n := tb.restarts(); n != before {
+			t.Errorf("restarts %d → %d after a rejection", before, n)
+		}
+		if !tb.pdNote("PSLK004", "rejected by Dana Oncall") {
+			t.Errorf("the PagerDuty incident has no rejection")
 		}
 	})
 

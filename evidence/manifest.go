@@ -52,7 +52,7 @@ type Approval struct {
 	PlanHash string    `json:"plan_hash"`
 	Decision string    `json:"decision"` // approved, rejected, expired, cancelled
 	By       string    `json:"by,omitempty"`
-	Via      string    `json:"via,omitempty"` // note, page
+	Via      string    `json:"via,omitempty"` // note, page, slack
 	Reason   string    `json:"reason,omitempty"`
 	At       time.Time `json:"at"`
 }

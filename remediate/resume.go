@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/alaya-sre/alaya/approval"
+	"github.com/alaya-sre/alaya/evidence"
 	"github.com/alaya-sre/alaya/incident"
 	"github.com/alaya-sre/alaya/ledger"
 	"github.com/alaya-sre/alaya/runbooks"
@@ -70,8 +71,8 @@ func (p *Pipeline) announce(ctx context.Context, run *Run) error {
 	if n == 1 {
 		steps = "step"
 	}
-	content := fmt.Sprintf("Alaya · %s: approved by %s (code %s, plan %s). Executing %d %s on %s.\nRun %s",
-		run.Runbook.Name, who(req), req.Code, short(req.PlanHash), n, steps, strings.Join(run.Plan.Targets, ", "), run.ID)
+	content := fmt.Sprintf("Alaya · %s: approved by %s%s (code %s, plan %s). Executing %d %s on %s.\nRun %s",
+		run.Runbook.Name, who(req), via(run.Ledger.Record().Approvals, req.Code), req.Code, short(req.PlanHash), n, steps, strings.Join(run.Plan.Targets, ", "), run.ID)
 	slot := "start." + req.Code
 	if req.Reopens > 0 {
 		slot += "." + strconv.Itoa(req.Reopens) // approved again after the gate was reopened
@@ -151,4 +152,21 @@ func (p *Pipeline) replayNote(ctx context.Context, req *approval.Request, ev *in
 		id = "refusal." + digest(ev.ID)
 	}
 	return p.note(ctx, id, req.Incident, content)
+}
+
+// via says where the decision on code was taken when it was not a note on the incident, so the
+// incident records that a button in Slack (or the page) approved it.
+func via(approvals []evidence.Approval, code string) string {
+	for i := len(approvals) - 1; i >= 0; i-- {
+		switch a := approvals[i]; {
+		case a.Code != code:
+		case a.Via == "slack":
+			return " in Slack"
+		case a.Via == "page":
+			return " on the approval page"
+		default:
+			return ""
+		}
+	}
+	return ""
 }

@@ -93,7 +93,7 @@ func TestSlackPressByOnCallApproves(t *testing.T) {
 	if len(rec.Approvals) != 1 || rec.Approvals[0].Via != "slack" || !strings.Contains(rec.Approvals[0].By, "Dana Oncall") {
 		t.Errorf("approvals %+v", rec.Approvals)
 	}
-	if b.pd.find("approved by Dana Oncall") == "" {
+	if b.pd.find("approved by Dana Oncall in Slack (code "+code) == "" {
 		t.Errorf("the incident has no decision: %q", b.pd.notes)
 	}
 	if r := b.slack.responses(); len(r) != 0 {

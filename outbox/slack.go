@@ -29,6 +29,10 @@ const threadRetry = 2 * time.Second
 type Thread struct {
 	Channel string `json:"channel"`
 	TS      string `json:"ts"`
+	// Refused says why Slack refused the top message for good (a channel that does not
+	// exist, a bot not in it): the thread's replies are dropped at once instead of each
+	// waiting for a top message that will never come.
+	Refused string `json:"refused,omitempty"`
 }
 
 func threadKey(thread string) string { return "thread." + kvkey.Token(thread) }
@@ -81,12 +85,18 @@ func (o *Outbox) postSlack(ctx context.Context, id string, n pendingNote, now ti
 			m.Channel, m.UpdateTS = t.Channel, t.TS
 		case ok:
 			m.Channel, m.ThreadTS = t.Channel, t.TS
+		case !m.Top && t.Refused != "":
+			return Permanent(fmt.Errorf("slack: the thread's top message was refused: %s", t.Refused))
 		case !m.Top && now.Sub(n.Created) < threadWait:
 			return RetryAfter(errNoThread, threadRetry)
 		}
 	}
 	ts, err := o.slack.PostSlack(ctx, m)
 	if err != nil {
+		if m.Top && m.UpdateTS == "" && IsPermanent(err) {
+			data, _ := json.Marshal(Thread{Channel: m.Channel, Refused: err.Error()})
+			_, _ = o.kv.Create(context.WithoutCancel(ctx), threadKey(m.Thread), data)
+		}
 		return err
 	}
 	if m.Buttons != nil && ts != "" {

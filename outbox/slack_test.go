@@ -158,7 +158,15 @@ func TestSlackPermanentFailureIsDroppedAndCounted(t *testing.T) {
 	}
 	enqueueTo(t, o, "run1.top", top("#nowhere"), "diagnosing")
 	_ = o.Deliver(t.Context(), "run1.top")
-	if s.calls != 1 || slackCount(t, o, "dropped") != 1 {
+	// Its thread's replies go the same way at once, without waiting for the top message.
+	enqueueTo(t, o, "run1.diag", reply("#nowhere"), "2/2 hosts ok")
+	if err := o.Deliver(t.Context(), "run1.diag"); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := o.kv.Get(t.Context(), noteKey("run1.diag")); err == nil {
+		t.Error("a reply to a refused thread is still waiting")
+	}
+	if s.calls != 1 || slackCount(t, o, "dropped") != 2 {
 		t.Errorf("calls %d, dropped %v", s.calls, slackCount(t, o, "dropped"))
 	}
 }

@@ -36,7 +36,8 @@ type Poster struct {
 	MaxLevel int
 	Log      *slog.Logger
 
-	breaker breaker
+	breaker  breaker
+	mentionC mentionCache
 }
 
 var _ outbox.SlackPoster = (*Poster)(nil)
@@ -60,7 +61,7 @@ func (p *Poster) post(ctx context.Context, m outbox.SlackMessage) (string, error
 	}
 	msg := slack.Message{Channel: m.Channel, ThreadTS: m.ThreadTS, Text: Escape(strings.TrimRight(m.Content, "\n"))}
 	if m.Top {
-		mentions, err := p.mentions(ctx, m.Mention)
+		mentions, err := p.cachedMentions(ctx, m.Mention)
 		if err != nil {
 			return "", err
 		}

@@ -141,3 +141,36 @@ func TestSlackNotAnsweringFailsFastForAWhile(t *testing.T) {
 		t.Fatalf("after the pause = %v, posted %d", err, len(api.posted))
 	}
 }
+
+// countingPeople counts on-call lookups.
+type countingPeople struct {
+	fakePeople
+	calls int
+}
+
+func (c *countingPeople) OnCalls(ctx context.Context, ep string) ([]approval.OnDuty, error) {
+	c.calls++
+	return c.fakePeople.OnCalls(ctx, ep)
+}
+
+// The top message's updates reuse who is on call for a minute instead of asking PagerDuty and
+// Slack on every update of every run.
+func TestMentionsAreReusedForAMinute(t *testing.T) {
+	now := time.Unix(1764500000, 0)
+	people := &countingPeople{}
+	p := &Poster{API: &fakeAPI{emails: map[string]string{"palice@example.com": "U0ALICE01"}}, People: people, Log: slog.New(slog.DiscardHandler)}
+	p.breaker.now = func() time.Time { return now }
+	top := outbox.SlackMessage{Slack: outbox.Slack{Channel: "C0OPS0001", Thread: "r1", Top: true, Mention: &outbox.Mention{EscalationPolicy: "PEP1"}}, Content: "x"}
+	for range 3 {
+		if _, err := p.PostSlack(t.Context(), top); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if people.calls != 1 {
+		t.Errorf("on-call asked %d times for three updates, want 1", people.calls)
+	}
+	now = now.Add(mentionTTL)
+	if _, err := p.PostSlack(t.Context(), top); err != nil || people.calls != 2 {
+		t.Errorf("after a minute: calls %d, err %v", people.calls, err)
+	}
+}

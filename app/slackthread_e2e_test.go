@@ -352,11 +352,20 @@ func TestSlackThreadEndToEnd(t *testing.T) {
 		if _, err := tb.js().Publish(t.Context(), "alaya.events.slack.incident.annotated", data, jetstream.WithMsgID("forged-1")); err != nil {
 			t.Fatal(err)
 		}
-		tb.wait(t, func() bool {
-			return strings.Contains(fmt.Sprintf("%+v", tb.slack.Responses()), "does not carry the receiver's signature")
-		}, "the forged press's refusal")
+		eventually(t, 45*time.Second, func() bool { // the worker's log, not Slack, says it: poll
+			for _, l := range strings.Split(tb.logs.String(), "\n") {
+				if strings.Contains(l, "does not carry the receiver's signature") && strings.Contains(l, `"answered":false`) {
+					return true
+				}
+			}
+			return false
+		}, "the forged press's refusal in the worker's log, unanswered")
 		if n := tb.restarts(); n != before {
 			t.Errorf("restarts %d → %d after a forged press", before, n)
+		}
+		// The response URL came with the forgery, not from Slack: nothing is sent there.
+		if got := fmt.Sprintf("%+v", tb.slack.Responses()); strings.Contains(got, "/actions/forged") {
+			t.Errorf("the worker answered the forged press's response URL: %s", got)
 		}
 	})
 

@@ -101,10 +101,10 @@ type entry struct {
 	created     time.Time
 }
 
-func (e *entry) Bucket() string                   { return e.bucket }
-func (e *entry) Key() string                      { return e.key }
-func (e *entry) Value() []byte                    { return e.value }
-func (e *entry) Revision() uint64                 { return e.rev }
-func (e *entry) Created() time.Time               { return e.created }
-func (e *entry) Delta() uint64                    { return 0 }
+func (e *entry) Bucket() string                  { return e.bucket }
+func (e *entry) Key() string                     { return e.key }
+func (e *entry) Value() []byte                   { return e.value }
+func (e *entry) Revision() uint64                { return e.rev }
+func (e *entry) Created() time.Time              { return e.created }
+func (e *entry) Delta() uint64                   { return 0 }
 func (e *entry) Operation() jetstream.KeyValueOp { return jetstream.KeyValuePut }

@@ -97,13 +97,16 @@ func (p *Pipeline) authorizeSlack(ctx context.Context, n *note) error {
 }
 
 // respondSlack answers a refused press to the presser alone, with the reason and nothing
-// more about the gate. The answer goes through the outbox (once per press).
+// more about the gate. The answer goes through the outbox (once per press). A press without
+// the receiver's signature is only logged: its response URL was chosen by whoever put it on
+// the queue, not by Slack, and Alaya calls no URL it cannot vouch for.
 func (p *Pipeline) respondSlack(ctx context.Context, n *note, detail string) error {
 	url := ""
-	if n.ev.Chat != nil {
+	if n.ev.Chat != nil && approval.VerifyNote(p.Gates.PageKey, n.ev) {
 		url = n.ev.Chat.ResponseURL
 	}
-	p.Logger.InfoContext(ctx, "slack decision refused", "incident", n.ev.Incident.ID, "slack_user", n.ev.Note.Author.ID, "reason", detail)
+	p.Logger.InfoContext(ctx, "slack decision refused", "incident", n.ev.Incident.ID, "slack_user", n.ev.Note.Author.ID,
+		"reason", detail, "answered", url != "")
 	if url == "" {
 		return nil
 	}

@@ -40,7 +40,11 @@ func (p *Pipeline) execute(ctx context.Context, run *Run) error {
 		if step.Mutating && p.stopping() {
 			return queue.Retry(errStopping)
 		}
-		if p.switches(ctx).KillSwitch {
+		if sw, err := p.switches(ctx); err != nil {
+			run.fail(fmt.Sprintf("the fleet switches could not be read (%v): stopped before step %s to be safe; nothing further was executed",
+				err, step.Name))
+			break
+		} else if sw.KillSwitch {
 			run.fail(fmt.Sprintf("kill switch is on: stopped before step %s; nothing further was executed", step.Name))
 			break
 		}
@@ -99,7 +103,7 @@ type Switches struct {
 	DryRun     bool // report steps that change a system as not executed
 }
 
-func (p *Pipeline) switches(ctx context.Context) Switches {
+func (p *Pipeline) switches(ctx context.Context) (Switches, error) {
 	return p.fleetSwitches(ctx, p.Options.Switches)
 }
 
@@ -277,7 +281,14 @@ func (p *Pipeline) skipReason(ctx context.Context, run *Run, index int, step *ru
 	if !ok {
 		return "when condition is false", false
 	}
-	if step.Mutating && p.switches(ctx).DryRun {
+	if !step.Mutating {
+		return "", false
+	}
+	switch sw, err := p.switches(ctx); {
+	case err != nil:
+		// Not a dry run: the change did not happen, and the host is not reported ok.
+		return "not executed: the fleet switches could not be read", true
+	case sw.DryRun:
 		return "dry run, not executed", false
 	}
 	return "", false

@@ -206,15 +206,35 @@ func (p *Pipeline) releaseLeases(ctx context.Context, run *Run) {
 	}
 }
 
-// fleetSwitches reads the fleet-wide switches; an error leaves them as they were configured.
-func (p *Pipeline) fleetSwitches(ctx context.Context, s Switches) Switches {
+// fleetSwitches reads the fleet-wide switches on top of the configured ones. A read that
+// fails is tried again for up to switchesWait: a NATS failover or freeze is over in seconds,
+// and the switches are read before every step. Only then does it give up with the error, for
+// the caller to stop truthfully: unreadable switches are not switches that are on.
+func (p *Pipeline) fleetSwitches(ctx context.Context, s Switches) (Switches, error) {
 	if p.Safety == nil {
-		return s
+		return s, nil
 	}
-	fs, err := p.Safety.Guard.Switches(ctx)
-	if err != nil {
-		p.Logger.WarnContext(ctx, "fleet switches unreadable; stopping to be safe", "err", err)
-		return Switches{KillSwitch: true, DryRun: true}
+	deadline := time.Now().Add(switchesWait)
+	for {
+		fs, err := p.Safety.Guard.Switches(ctx)
+		if err == nil {
+			return Switches{KillSwitch: s.KillSwitch || fs.Kill, DryRun: s.DryRun || fs.DryRun}, nil
+		}
+		if !time.Now().Before(deadline) || ctx.Err() != nil {
+			p.Logger.WarnContext(ctx, "fleet switches unreadable; stopping to be safe", "err", err)
+			return s, err
+		}
+		p.Logger.InfoContext(ctx, "fleet switches unreadable; reading them again", "err", err)
+		select {
+		case <-ctx.Done():
+		case <-time.After(switchesRetry):
+		}
 	}
-	return Switches{KillSwitch: s.KillSwitch || fs.Kill, DryRun: s.DryRun || fs.DryRun}
 }
+
+// switchesWait is how long a run waits for the fleet switches to be readable before it stops
+// to be safe; switchesRetry is the pause between two reads.
+const (
+	switchesWait  = time.Minute
+	switchesRetry = 500 * time.Millisecond
+)

@@ -2,9 +2,13 @@ package remediate_test
 
 import (
 	"context"
+	"fmt"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
+
+	"github.com/nats-io/nats.go/jetstream"
 
 	"github.com/alaya-sre/alaya/executor"
 	"github.com/alaya-sre/alaya/ledger"
@@ -186,5 +190,40 @@ func TestLostLeaseStopsTheChange(t *testing.T) {
 	}
 	if b.pd.find("lease was lost") == "" {
 		t.Errorf("the note does not say the lease was lost: %q", b.pd.notes)
+	}
+}
+
+// unansweredSwitches is the real switches bucket whose first reads go unanswered, as while
+// the whole NATS cluster is frozen or re-electing its leaders.
+type unansweredSwitches struct {
+	jetstream.KeyValue
+	left atomic.Int32
+}
+
+func (k *unansweredSwitches) Get(ctx context.Context, key string) (jetstream.KeyValueEntry, error) {
+	if k.left.Add(-1) >= 0 {
+		return nil, fmt.Errorf("get %s: %w", key, context.DeadlineExceeded)
+	}
+	return k.KeyValue.Get(ctx, key)
+}
+
+// Switches that cannot be read for a moment are read again, not taken for on: TestFreezeNATS
+// found runs stopped with "kill switch is on" and restarts skipped as "dry run" (their hosts
+// reported ok) while neither switch was on, only unreadable during the freeze.
+func TestUnreadableSwitchesAreNotReportedOn(t *testing.T) {
+	b := newBed(t)
+	switches := &unansweredSwitches{KeyValue: b.switches}
+	b.safety = &remediate.Safety{Guard: safety.New(b.leases, b.runs, switches)}
+	p := b.newP("w1")
+	code, _ := b.park(t, p, "PINCSW")
+	switches.left.Store(3)
+	handle(t, p, approve("PINCSW", code, "ap-sw"))
+	if n := b.runner.count("restart-it"); n != 1 {
+		t.Errorf("restart ran %d times, want once: the switches are off", n)
+	}
+	for _, claim := range []string{"kill switch is on", "dry run"} {
+		if n := b.pd.find(claim); n != "" {
+			t.Errorf("a note says %q though the switch is off:\n%s", claim, n)
+		}
 	}
 }

@@ -43,6 +43,28 @@ func (s *Server) FailFor(method string, d time.Duration, f Failure) {
 	s.outages = append(s.outages, outage{method: method, f: f, until: time.Now().Add(d)})
 }
 
+// LoseNextAnswer makes the next call of method that succeeds take effect (a message is
+// stored, as Slack would) and then answer f instead of its success: a connection cut
+// (Status 0) or a 5xx after Slack took the message, the case where the caller cannot know
+// whether it landed.
+func (s *Server) LoseNextAnswer(method string, f Failure) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.lost[method] = append(s.lost[method], f)
+}
+
+// takeLost is the failure to answer instead of body, a success of method, if one is queued.
+func (s *Server) takeLost(method string, body map[string]any) (Failure, bool) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	q := s.lost[method]
+	if body["ok"] != true || len(q) == 0 {
+		return Failure{}, false
+	}
+	s.lost[method] = q[1:]
+	return q[0], true
+}
+
 func (s *Server) takeFailure(method string) (Failure, bool) {
 	s.mu.Lock()
 	defer s.mu.Unlock()

@@ -17,6 +17,8 @@ type Message struct {
 	ThreadTS string // the parent's ts for a reply, "" for a top-level message
 	Text     string
 	Blocks   json.RawMessage
+	// Metadata is the message metadata it was posted with ({"event_type", "event_payload"}).
+	Metadata json.RawMessage
 	// Versions are the message's states, first the posted one, then one per chat.update.
 	Versions []Version
 }
@@ -62,6 +64,11 @@ func (s *Server) postMessage(w http.ResponseWriter, c call) {
 		s.refuse(w, c.method, code, problems)
 		return
 	}
+	meta, err := metadataOf(c.params)
+	if err != nil {
+		s.refuse(w, c.method, "invalid_metadata_format", []string{err.Error()})
+		return
+	}
 	s.mu.Lock()
 	if code = s.postCheckLocked(ch, thread); code == "" && s.limitedLocked(ch) {
 		s.mu.Unlock()
@@ -80,9 +87,9 @@ func (s *Server) postMessage(w http.ResponseWriter, c call) {
 	}
 	s.seq++
 	m := &Message{Channel: ch, TS: fmt.Sprintf("%d.%06d", time.Now().Unix(), s.seq), ThreadTS: thread,
-		Text: v.Text, Blocks: v.Blocks, Versions: []Version{v}}
+		Text: v.Text, Blocks: v.Blocks, Metadata: meta, Versions: []Version{v}}
 	s.messages[ch] = append(s.messages[ch], m)
-	body := map[string]any{"ok": true, "channel": ch, "ts": m.TS, "message": messageJSON(m)}
+	body := map[string]any{"ok": true, "channel": ch, "ts": m.TS, "message": messageJSON(m, false)}
 	s.notifyLocked()
 	s.mu.Unlock()
 	s.answer(w, c.method, http.StatusOK, body)
@@ -120,7 +127,7 @@ func (s *Server) update(w http.ResponseWriter, c call) {
 	}
 	m.Text, m.Blocks = v.Text, v.Blocks
 	m.Versions = append(m.Versions, v)
-	body := map[string]any{"ok": true, "channel": ch, "ts": ts, "text": m.Text, "message": messageJSON(m)}
+	body := map[string]any{"ok": true, "channel": ch, "ts": ts, "text": m.Text, "message": messageJSON(m, false)}
 	s.notifyLocked()
 	s.mu.Unlock()
 	s.answer(w, c.method, http.StatusOK, body)
@@ -180,14 +187,18 @@ func (s *Server) findLocked(ch, ts string) *Message {
 	return nil
 }
 
-// messageJSON is the message object Slack echoes back.
-func messageJSON(m *Message) map[string]any {
+// messageJSON is the message object Slack echoes back; its metadata only when asked for
+// (include_all_metadata), as Slack does.
+func messageJSON(m *Message, withMetadata bool) map[string]any {
 	out := map[string]any{"type": "message", "subtype": "bot_message", "text": m.Text, "ts": m.TS, "bot_id": "B0STANDIN"}
 	if m.ThreadTS != "" {
 		out["thread_ts"] = m.ThreadTS
 	}
 	if len(m.Blocks) > 0 {
 		out["blocks"] = m.Blocks
+	}
+	if withMetadata && len(m.Metadata) > 0 {
+		out["metadata"] = m.Metadata
 	}
 	return out
 }

@@ -71,6 +71,10 @@ func (s *Server) webAPI(w http.ResponseWriter, r *http.Request) {
 		s.usersInfo(w, c)
 	case "usergroups.users.list":
 		s.groupMembers(w, c)
+	case "conversations.history":
+		s.history(w, c)
+	case "conversations.replies":
+		s.replies(w, c)
 	}
 }
 
@@ -117,6 +121,10 @@ func (s *Server) answer(w http.ResponseWriter, method string, status int, body m
 				s.tb.Errorf("slackstandin: %s: own answer lacks %q, which the description requires", method, f)
 			}
 		}
+	}
+	if lost, ok := s.takeLost(method, body); ok {
+		s.writeFailure(w, method, lost)
+		return
 	}
 	s.record(method, status, code)
 	data, err := json.Marshal(body)

@@ -8,8 +8,10 @@
 // unknown method, a missing or wrong bearer token, a missing required parameter, an unknown
 // one, a wrong type, or Block Kit beyond Slack's limits is refused with Slack's own error
 // shape and recorded as a test failure. It keeps what was posted per channel and thread, with
-// every update, has a user directory a test seeds, and can answer 429 with Retry-After or any
-// Slack error on demand, as internal/pdstandin does for PagerDuty.
+// every update and its message metadata, and reads it back through conversations.history and
+// conversations.replies. It has a user directory a test seeds, and can answer 429 with
+// Retry-After or any Slack error on demand, as internal/pdstandin does for PagerDuty, or lose
+// the answer of a call that took effect.
 package slackstandin
 
 import (
@@ -42,6 +44,7 @@ type Server struct {
 	violations []string
 	requests   []Request
 	failures   map[string][]Failure
+	lost       map[string][]Failure // answers to lose after the call took effect
 	outages    []outage
 	limited    int
 
@@ -100,7 +103,7 @@ func New(tb testing.TB, opts ...Option) *Server {
 	s := &Server{
 		tb: tb, report: true, token: DefaultToken, secret: []byte(DefaultSigningSecret), team: DefaultTeam,
 		retryIn: 1, changed: make(chan struct{}), messages: map[string][]*Message{},
-		lastPost: map[string]time.Time{}, users: map[string]User{}, groups: map[string][]string{}, failures: map[string][]Failure{},
+		lastPost: map[string]time.Time{}, users: map[string]User{}, groups: map[string][]string{}, failures: map[string][]Failure{}, lost: map[string][]Failure{},
 	}
 	for _, o := range opts {
 		o(s)

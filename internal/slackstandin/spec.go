@@ -60,6 +60,10 @@ func (m methodSpec) param(name string) (paramSpec, bool) {
 // arrived after the description was written.
 var jsonArrays = map[string]bool{"blocks": true, "attachments": true}
 
+// jsonObjects are string parameters that a JSON body may carry as the object itself:
+// chat.postMessage's metadata (message metadata, newer than the description).
+var jsonObjects = map[string]bool{"metadata": true}
+
 // params reads the request's parameters as the description places them and checks each: known
 // to the method, in the right place, of the right type; then that every required one is there.
 // It returns the values (strings, bools, numbers, or raw JSON for arrays) or the problems.
@@ -154,6 +158,9 @@ func typeOK(p paramSpec, v any) bool {
 		case "integer":
 			_, err := strconv.Atoi(string(v))
 			return err == nil
+		case "number": // a Slack ts, "1700000000.000100"
+			_, err := strconv.ParseFloat(string(v), 64)
+			return err == nil
 		}
 		return p.Type == "string"
 	case string:
@@ -165,6 +172,8 @@ func typeOK(p paramSpec, v any) bool {
 		return p.Type == "integer" && err == nil
 	case []any:
 		return p.Type == "string" && jsonArrays[p.Name]
+	case map[string]any:
+		return p.Type == "string" && jsonObjects[p.Name]
 	}
 	return false
 }

@@ -8,11 +8,12 @@ import (
 // chatRequest is chat.postMessage's and chat.update's body, with the parameter names of
 // Slack's Web API description.
 type chatRequest struct {
-	Channel  string  `json:"channel"`
-	TS       string  `json:"ts,omitempty"`        // chat.update: the message to replace
-	ThreadTS string  `json:"thread_ts,omitempty"` // chat.postMessage: reply in this thread
-	Text     string  `json:"text,omitempty"`
-	Blocks   []Block `json:"blocks,omitempty"`
+	Channel  string        `json:"channel"`
+	TS       string        `json:"ts,omitempty"`        // chat.update: the message to replace
+	ThreadTS string        `json:"thread_ts,omitempty"` // chat.postMessage: reply in this thread
+	Text     string        `json:"text,omitempty"`
+	Blocks   []Block       `json:"blocks,omitempty"`
+	Metadata *noteMetadata `json:"metadata,omitempty"` // chat.postMessage: names the note
 }
 
 type chatAnswer struct {
@@ -29,7 +30,7 @@ func (c *Client) PostMessage(ctx context.Context, m Message) (string, error) {
 	}
 	m = Clip(m)
 	var ans chatAnswer
-	err := c.chat(ctx, method, chatRequest{Channel: m.Channel, ThreadTS: m.ThreadTS, Text: m.Text, Blocks: m.Blocks}, &ans)
+	err := c.chat(ctx, method, chatRequest{Channel: m.Channel, ThreadTS: m.ThreadTS, Text: m.Text, Blocks: m.Blocks, Metadata: metadataOf(m.Note)}, &ans)
 	if err != nil {
 		return "", err
 	}

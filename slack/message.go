@@ -8,12 +8,14 @@ import (
 
 // Message is what PostMessage and UpdateMessage send. Text is the notification and fallback
 // text (and the whole message when there are no blocks); Blocks are the layout. ThreadTS
-// posts the message as a reply in that thread.
+// posts the message as a reply in that thread. Note, when set, goes with a posted message as
+// its metadata, so FindNote can tell later whether the message is there.
 type Message struct {
 	Channel  string
 	ThreadTS string
 	Text     string
 	Blocks   []Block
+	Note     string
 }
 
 // Block is one Block Kit layout block, as Slack's JSON expects it. Build them with Section,

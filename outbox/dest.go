@@ -61,6 +61,9 @@ type SlackMessage struct {
 	// Decided, on an edit of a message with buttons, replaces its buttons (Content is then
 	// the message's text as it was posted).
 	Decided string
+	// Note is the outbox id of the note: a posted message carries it (as Slack message
+	// metadata) so that SlackReader can find it again.
+	Note string
 }
 
 // SlackPoster delivers Slack messages and returns the ts of a message it posted (or
@@ -68,6 +71,15 @@ type SlackMessage struct {
 // with the outbox's back-off.
 type SlackPoster interface {
 	PostSlack(ctx context.Context, m SlackMessage) (ts string, err error)
+}
+
+// SlackReader finds the message an earlier attempt posted for m.Note, among m's thread's
+// replies (m.ThreadTS) or the channel's top-level messages, since the time given. A
+// SlackPoster that is also a SlackReader lets the outbox check, before it posts a message
+// again, that an earlier attempt whose answer never came did not land: Reader's counterpart
+// for Slack.
+type SlackReader interface {
+	FindSlack(ctx context.Context, m SlackMessage, since time.Time) (ts string, found bool, err error)
 }
 
 // retryAfter is a failure that says when to try again (Slack's 429 Retry-After).

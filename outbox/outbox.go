@@ -16,9 +16,11 @@
 // Each note has a destination (Dest): the incident, or a Slack thread (slack.go). Notes to
 // Slack follow the same rules, plus Slack's own: a 429 waits the Retry-After it names, and a
 // failure no retry can fix (a channel that does not exist, a revoked token) is logged and
-// dropped with a metric instead of being retried for ever. Slack cannot be read back, so a
-// Slack message whose answer was lost may, rarely, be posted twice: a duplicate is better
-// than a lost message.
+// dropped with a metric instead of being retried for ever. Slack has no idempotency key, so
+// every message carries its note's id as message metadata, and before trying a message again
+// the outbox reads the thread or channel back (when the SlackPoster is a SlackReader,
+// slacklanded.go). When it cannot (no history scope, a bot not in the channel, Slack away),
+// it posts again, logged and counted: a duplicate is better than a lost message.
 package outbox
 
 import (
@@ -80,7 +82,7 @@ func NewMetrics(reg prometheus.Registerer) *Metrics {
 		Name: "alaya_notes_total", Help: "Note deliveries to PagerDuty by outcome (posted, retry, landed: found on the incident after a lost answer).",
 	}, []string{"outcome"}),
 		slack: prometheus.NewCounterVec(prometheus.CounterOpts{
-			Name: "alaya_slack_messages_total", Help: "Slack message deliveries by outcome (posted, retry, rate_limited, dropped: a permanent error, logged).",
+			Name: "alaya_slack_messages_total", Help: "Slack message deliveries by outcome (posted, retry, rate_limited, dropped: a permanent error, logged; landed: found in Slack after a lost answer; readback_failed: could not look, posted again).",
 		}, []string{"outcome"})}
 	reg.MustRegister(m.notes, m.slack)
 	return m
@@ -273,8 +275,12 @@ func (o *Outbox) landed(ctx context.Context, n pendingNote) bool {
 func (o *Outbox) post(ctx context.Context, id string, n pendingNote, rev uint64, now time.Time) error {
 	postCtx, cancel := context.WithTimeout(ctx, o.postTimeout())
 	var err error
+	outcome := "posted"
 	if n.To.Slack != nil {
-		err = o.postSlack(postCtx, id, n, now)
+		var landed bool
+		if landed, err = o.postSlack(postCtx, id, n, now); landed {
+			outcome = "landed"
+		}
 	} else {
 		_, err = o.notes.AddNote(postCtx, n.Incident, n.Content)
 	}
@@ -283,7 +289,7 @@ func (o *Outbox) post(ctx context.Context, id string, n pendingNote, rev uint64,
 	if err != nil {
 		return o.failed(settle, id, n, rev, err)
 	}
-	o.counter(n).WithLabelValues("posted").Inc()
+	o.counter(n).WithLabelValues(outcome).Inc()
 	o.markSent(settle, id, n.Content)
 	o.forget(settle, id, rev)
 	return nil

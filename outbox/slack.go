@@ -66,38 +66,39 @@ func (o *Outbox) Thread(ctx context.Context, thread string) (Thread, bool, error
 	return t, t.TS != "", nil
 }
 
-// postSlack delivers one claimed Slack note: it resolves the thread, posts, and records
-// the ts of a top message it posted.
-func (o *Outbox) postSlack(ctx context.Context, id string, n pendingNote, now time.Time) error {
+// postSlack delivers one claimed Slack note: it resolves the thread, posts (or finds the
+// message an earlier attempt posted: landed), and records the ts of a top message it posted.
+func (o *Outbox) postSlack(ctx context.Context, id string, n pendingNote, now time.Time) (landed bool, err error) {
 	if o.slack == nil {
-		return Permanent(errors.New("slack is not configured on this worker"))
+		return false, Permanent(errors.New("slack is not configured on this worker"))
 	}
-	m := SlackMessage{Slack: *n.To.Slack, Incident: n.Incident, Content: n.Content}
+	m := SlackMessage{Slack: *n.To.Slack, Incident: n.Incident, Content: n.Content, Note: id}
 	if m.Edit != "" {
-		return o.editSlack(ctx, m, n, now)
+		return false, o.editSlack(ctx, m, n, now)
 	}
 	if m.ResponseURL == "" && m.Thread != "" {
 		t, ok, err := o.Thread(ctx, m.Thread)
 		switch {
 		case err != nil:
-			return err
+			return false, err
 		case ok && m.Top:
 			m.Channel, m.UpdateTS = t.Channel, t.TS
 		case ok:
 			m.Channel, m.ThreadTS = t.Channel, t.TS
 		case !m.Top && t.Refused != "":
-			return Permanent(fmt.Errorf("slack: the thread's top message was refused: %s", t.Refused))
+			return false, Permanent(fmt.Errorf("slack: the thread's top message was refused: %s", t.Refused))
 		case !m.Top && now.Sub(n.Created) < threadWait:
-			return RetryAfter(errNoThread, threadRetry)
+			return false, RetryAfter(errNoThread, threadRetry)
 		}
 	}
-	ts, err := o.slack.PostSlack(ctx, m)
+	fresh := m.Top && m.UpdateTS == "" // the thread's top message, posted now
+	ts, landed, err := o.sendSlack(ctx, m, n)
 	if err != nil {
-		if m.Top && m.UpdateTS == "" && IsPermanent(err) {
+		if fresh && IsPermanent(err) {
 			data, _ := json.Marshal(Thread{Channel: m.Channel, Refused: err.Error()})
 			_, _ = o.kv.Create(context.WithoutCancel(ctx), threadKey(m.Thread), data)
 		}
-		return err
+		return false, err
 	}
 	if m.Buttons != nil && ts != "" {
 		data, _ := json.Marshal(posted{Channel: m.Channel, TS: ts, Content: m.Content})
@@ -105,13 +106,13 @@ func (o *Outbox) postSlack(ctx context.Context, id string, n pendingNote, now ti
 			o.log.WarnContext(ctx, "slack message with buttons posted but not recorded; its buttons stay after the decision", "id", id, "err", err)
 		}
 	}
-	if m.Top && m.UpdateTS == "" && ts != "" {
+	if fresh && ts != "" {
 		data, _ := json.Marshal(Thread{Channel: m.Channel, TS: ts})
 		if _, err := o.kv.Put(context.WithoutCancel(ctx), threadKey(m.Thread), data); err != nil {
 			o.log.ErrorContext(ctx, "slack thread posted but its ts not recorded; replies go to the channel", "thread", m.Thread, "err", err)
 		}
 	}
-	return nil
+	return landed, nil
 }
 
 // editSlack replaces the buttons of the message m.Edit names by m's content, keeping its text.

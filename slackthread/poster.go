@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"log/slog"
 	"strings"
+	"time"
 
 	"github.com/alaya-sre/alaya/approval"
 	"github.com/alaya-sre/alaya/incident"
@@ -19,6 +20,7 @@ type API interface {
 	UpdateMessage(ctx context.Context, channel, ts string, m slack.Message) error
 	LookupUserByEmail(ctx context.Context, email string) (string, error)
 	Respond(ctx context.Context, responseURL, text string) error
+	FindNote(ctx context.Context, channel, threadTS string, oldest time.Time, note string) (string, bool, error)
 }
 
 // People finds who is on call now and their emails (an adapter over PagerDuty).
@@ -40,7 +42,10 @@ type Poster struct {
 	mentionC mentionCache
 }
 
-var _ outbox.SlackPoster = (*Poster)(nil)
+var (
+	_ outbox.SlackPoster = (*Poster)(nil)
+	_ outbox.SlackReader = (*Poster)(nil)
+)
 
 // PostSlack posts, updates or answers m, and returns the ts of the message.
 func (p *Poster) PostSlack(ctx context.Context, m outbox.SlackMessage) (string, error) {
@@ -59,7 +64,7 @@ func (p *Poster) post(ctx context.Context, m outbox.SlackMessage) (string, error
 	if m.Channel == "" {
 		return "", outbox.Permanent(errors.New("slack: no channel for this message (its thread was never started)"))
 	}
-	msg := slack.Message{Channel: m.Channel, ThreadTS: m.ThreadTS, Text: Escape(strings.TrimRight(m.Content, "\n"))}
+	msg := slack.Message{Channel: m.Channel, ThreadTS: m.ThreadTS, Text: Escape(strings.TrimRight(m.Content, "\n")), Note: m.Note}
 	if m.Top {
 		mentions, err := p.cachedMentions(ctx, m.Mention)
 		if err != nil {
@@ -81,6 +86,13 @@ func (p *Poster) post(ctx context.Context, m outbox.SlackMessage) (string, error
 	}
 	ts, err := p.API.PostMessage(ctx, msg)
 	return ts, classify(err)
+}
+
+// FindSlack looks for the message an earlier attempt posted for m.Note (outbox.SlackReader),
+// by the metadata PostMessage gave it.
+func (p *Poster) FindSlack(ctx context.Context, m outbox.SlackMessage, since time.Time) (string, bool, error) {
+	ts, found, err := p.API.FindNote(ctx, m.Channel, m.ThreadTS, since, m.Note)
+	return ts, found, classify(err)
 }
 
 // classify turns the Slack client's failure into the outbox's terms.

@@ -42,6 +42,10 @@ func (f *fakeAPI) LookupUserByEmail(_ context.Context, email string) (string, er
 
 func (f *fakeAPI) Respond(context.Context, string, string) error { return f.err }
 
+func (f *fakeAPI) FindNote(context.Context, string, string, time.Time, string) (string, bool, error) {
+	return "", false, f.err
+}
+
 type fakePeople struct{}
 
 func (fakePeople) OnCalls(context.Context, string) ([]approval.OnDuty, error) {

@@ -89,9 +89,14 @@ func (p *Poster) post(ctx context.Context, m outbox.SlackMessage) (string, error
 }
 
 // FindSlack looks for the message an earlier attempt posted for m.Note (outbox.SlackReader),
-// by the metadata PostMessage gave it.
+// by the metadata PostMessage gave it. It shares the breaker with PostSlack, so a hanging
+// Slack costs one timeout, not one for the look and one for the post.
 func (p *Poster) FindSlack(ctx context.Context, m outbox.SlackMessage, since time.Time) (string, bool, error) {
+	if !p.breaker.allow() {
+		return "", false, errSlackAway
+	}
 	ts, found, err := p.API.FindNote(ctx, m.Channel, m.ThreadTS, since, m.Note)
+	p.breaker.record(err)
 	return ts, found, classify(err)
 }
 

@@ -61,8 +61,8 @@ type SlackMessage struct {
 	// Decided, on an edit of a message with buttons, replaces its buttons (Content is then
 	// the message's text as it was posted).
 	Decided string
-	// Note is the outbox id of the note: a posted message carries it (as Slack message
-	// metadata) so that SlackReader can find it again.
+	// Note names the note (its outbox id and when it was created): a posted message carries
+	// it (as Slack message metadata) so that SlackReader can find it again.
 	Note string
 }
 

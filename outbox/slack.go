@@ -72,7 +72,7 @@ func (o *Outbox) postSlack(ctx context.Context, id string, n pendingNote, now ti
 	if o.slack == nil {
 		return false, Permanent(errors.New("slack is not configured on this worker"))
 	}
-	m := SlackMessage{Slack: *n.To.Slack, Incident: n.Incident, Content: n.Content, Note: id}
+	m := SlackMessage{Slack: *n.To.Slack, Incident: n.Incident, Content: n.Content, Note: noteRef(id, n)}
 	if m.Edit != "" {
 		return false, o.editSlack(ctx, m, n, now)
 	}

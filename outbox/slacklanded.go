@@ -2,12 +2,21 @@ package outbox
 
 import (
 	"context"
+	"strconv"
 	"time"
 )
 
 // clockSlack widens the window a Slack read-back looks in: a note's Created is the NATS
 // server's time, a message's ts Slack's, and the two clocks need not agree.
 const clockSlack = 5 * time.Minute
+
+// noteRef names one note of slot id in a message's metadata: a slot whose message was posted
+// takes newer content as a new message, which the earlier one must not pass for. The note's
+// creation time tells them apart and stays the same while newer content replaces a note not
+// yet posted.
+func noteRef(id string, n pendingNote) string {
+	return id + "@" + strconv.FormatInt(n.Created.UnixMilli(), 10)
+}
 
 // sendSlack posts m, unless an earlier attempt whose answer was lost posted it already: then
 // it brings that message up to m's content (newer content may have replaced the note since),

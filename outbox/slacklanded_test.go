@@ -140,3 +140,23 @@ func TestSlackReadBackRefusedPostsAgain(t *testing.T) {
 		t.Errorf("the reason is logged %d times, want once:\n%s", n, logs)
 	}
 }
+
+// A slot whose message was posted takes its next message as a new one: when that one's first
+// try fails before Slack took it, the read-back does not mistake the slot's earlier message
+// for it, and both stay in the thread.
+func TestSlackReadBackTellsASlotsMessagesApart(t *testing.T) {
+	o, sl, _ := slackOutbox(t)
+	parent := postTop(t, o, sl)
+	enqueue(t, o, "run1.diag", replyDest, "1/2 hosts ok")
+	if err := o.Deliver(t.Context(), "run1.diag"); err != nil {
+		t.Fatal(err)
+	}
+	enqueue(t, o, "run1.diag", replyDest, "2/2 hosts ok")
+	sl.FailNext("chat.postMessage", 1, slackstandin.Failure{Error: "internal_error"})
+	_ = o.Deliver(t.Context(), "run1.diag")
+	outbox.Drain(t, o, "run1.diag")
+	got := sl.Thread(channel, parent)
+	if len(got) != 2 || got[0].Text != "1/2 hosts ok" || got[1].Text != "2/2 hosts ok" {
+		t.Errorf("the thread's replies are %+v, want both messages", got)
+	}
+}

@@ -10,7 +10,7 @@ import (
 
 // Reading a channel back: conversations.history lists its top-level messages newest first,
 // conversations.replies a thread (its parent first, then the replies in order). Both take
-// oldest (a ts; messages before it are left out) and limit, and include each message's
+// oldest (a ts; messages up to it are left out, it too unless inclusive) and limit, and include each message's
 // metadata only with include_all_metadata, as Slack does. There is no paging: has_more says
 // whether limit cut the list.
 
@@ -47,10 +47,12 @@ func (s *Server) readBack(w http.ResponseWriter, c call, keep func(*Message) boo
 		limit = defaultLimit
 	}
 	withMeta, _ := strconv.ParseBool(str(c.params, "include_all_metadata"))
+	inclusive, _ := strconv.ParseBool(str(c.params, "inclusive"))
 	s.mu.Lock()
 	var msgs []map[string]any
 	for _, m := range s.messages[ch] {
-		if ts, _ := strconv.ParseFloat(m.TS, 64); keep(m) && ts >= oldest {
+		ts, _ := strconv.ParseFloat(m.TS, 64)
+		if keep(m) && (ts > oldest || inclusive && ts == oldest) {
 			msgs = append(msgs, messageJSON(m, withMeta))
 		}
 	}

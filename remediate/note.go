@@ -68,7 +68,36 @@ func (r *Run) statusLine() string {
 		return "not run"
 	}
 	failed := r.failedHosts()
+	if r.Failure != "" && r.unfinished() {
+		// Stopped part way (kill switch, storm, deadline, a gate that ended): no host got
+		// the whole plan, so none is called ok; the failure line says why.
+		if failed == 0 {
+			return "stopped before the end of the plan"
+		}
+		return fmt.Sprintf("stopped before the end of the plan · %d/%d hosts failed", failed, len(r.Plan.Targets))
+	}
 	return fmt.Sprintf("%d/%d hosts ok", len(r.Plan.Targets)-failed, len(r.Plan.Targets))
+}
+
+// notRun lists the plan's steps (gates aside) that have no result on host.
+func (r *Run) notRun(host string) []string {
+	var names []string
+	for _, step := range r.Plan.Steps {
+		if step.Kind != runbooks.KindGate && r.result(host, step.Name) == nil {
+			names = append(names, step.Name)
+		}
+	}
+	return names
+}
+
+// unfinished reports whether some target is missing a step of the plan.
+func (r *Run) unfinished() bool {
+	for _, host := range r.Plan.Targets {
+		if len(r.notRun(host)) > 0 {
+			return true
+		}
+	}
+	return false
 }
 
 // renderHost writes "✓ host" with each step's telling lines beneath it.
@@ -106,6 +135,12 @@ func (p *Pipeline) renderHost(b *strings.Builder, run *Run, host string) {
 			}
 			lines = append(lines, tellingLines(step, res)...)
 		}
+	}
+	if missing := run.notRun(host); run.Failure != "" && len(missing) > 0 {
+		if mark == "✓" {
+			mark = "–" // nothing failed, but the host did not get the whole plan
+		}
+		lines = append(lines, notetext.Sprintf("  not run: %s (the run stopped)", strings.Join(missing, ", ")))
 	}
 	printf(b, "%s %s\n", mark, host)
 	for _, l := range lines {

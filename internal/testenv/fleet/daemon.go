@@ -36,9 +36,9 @@ type Daemon struct {
 	exited chan struct{}
 }
 
-// Start runs the process and waits until /readyz answers 200. A daemon whose admin port was
+// Start runs the process and waits until /readyz answers 200. A daemon one of whose ports was
 // taken meanwhile (the fleet picks free ports before the processes bind them, and other tests
-// bind ports too) is started again on another one.
+// bind ports too) is started again with new ones: every *_LISTEN address moves.
 func (d *Daemon) Start() {
 	d.tb.Helper()
 	for attempt := 1; ; attempt++ {
@@ -49,7 +49,7 @@ func (d *Daemon) Start() {
 		}
 		log, _ := os.ReadFile(d.LogFile)
 		if attempt < 3 && from <= int64(len(log)) && strings.Contains(string(log[from:]), "address already in use") {
-			d.moveAdmin()
+			d.movePorts()
 			continue
 		}
 		if len(log) > 4096 {
@@ -79,15 +79,30 @@ func (d *Daemon) start() error {
 	return d.waitReady(exited)
 }
 
-// moveAdmin gives the daemon a new free port for its admin listener.
-func (d *Daemon) moveAdmin() {
-	addr := "127.0.0.1:" + strconv.Itoa(freePort(d.tb))
+// movePorts gives each of the daemon's listeners (every ALAYA_*_LISTEN variable) a new free
+// port; the admin listener's is Admin.
+func (d *Daemon) movePorts() {
 	for i, kv := range d.env {
-		if strings.HasPrefix(kv, d.listenKey+"=") {
-			d.env[i] = d.listenKey + "=" + addr
+		key, _, _ := strings.Cut(kv, "=")
+		if !strings.HasPrefix(key, "ALAYA_") || !strings.HasSuffix(key, "_LISTEN") {
+			continue
+		}
+		addr := "127.0.0.1:" + strconv.Itoa(freePort(d.tb))
+		d.env[i] = key + "=" + addr
+		if key == d.listenKey {
+			d.Admin = "http://" + addr
 		}
 	}
-	d.Admin = "http://" + addr
+}
+
+// Listen is the address the daemon's listener named by key (ALAYA_RECEIVER_LISTEN, …) is on.
+func (d *Daemon) Listen(key string) string {
+	for _, kv := range d.env {
+		if v, ok := strings.CutPrefix(kv, key+"="); ok {
+			return v
+		}
+	}
+	return ""
 }
 
 func logSize(path string) int64 {

@@ -85,9 +85,7 @@ func Start(tb testing.TB, bins Binaries, o Options) *Fleet {
 	env := f.env(o.Env)
 	// The receiver serves health and metrics on its admin listener, webhooks on another.
 	f.Receiver = f.daemon(tb, "receiver", bins.Receiver, env, "ALAYA_RECEIVER_ADMIN_LISTEN")
-	webhookAddr := "127.0.0.1:" + strconv.Itoa(freePort(tb))
-	f.Receiver.env = append(f.Receiver.env, "ALAYA_RECEIVER_LISTEN="+webhookAddr)
-	f.Webhook = "http://" + webhookAddr + "/v1/webhooks/pagerduty"
+	f.Receiver.env = append(f.Receiver.env, "ALAYA_RECEIVER_LISTEN=127.0.0.1:"+strconv.Itoa(freePort(tb)))
 	for i := range o.Workers {
 		f.Workers = append(f.Workers, f.daemon(tb, fmt.Sprintf("worker-%d", i+1), bins.Worker, env, "ALAYA_WORKER_LISTEN"))
 	}
@@ -96,6 +94,7 @@ func Start(tb testing.TB, bins Binaries, o Options) *Fleet {
 		w.Start()
 	}
 	f.Receiver.Start()
+	f.Webhook = "http://" + f.Receiver.Listen("ALAYA_RECEIVER_LISTEN") + "/v1/webhooks/pagerduty" // known once it bound
 	f.PD.Subscribe(f.Webhook, WebhookSecret)
 	return f
 }

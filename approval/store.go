@@ -157,7 +157,14 @@ type entry struct {
 
 // scan reads the current value of every key matching filter. A watcher delivers the initial
 // values then a nil marker, so one round trip replaces a Keys plus a Get per key.
+// scanTimeout bounds one scan on its own. A watch sent to a nats-server that has just died
+// is never answered, and a run handler's context allows an hour; the callers (sweeps, the
+// resolved-incident path) try again on their next turn.
+var scanTimeout = 30 * time.Second
+
 func (s *Store) scan(ctx context.Context, filter string) ([]entry, error) {
+	ctx, cancel := context.WithTimeout(ctx, scanTimeout)
+	defer cancel()
 	w, err := s.kv.Watch(ctx, filter, jetstream.IgnoreDeletes())
 	if err != nil {
 		return nil, fmt.Errorf("scan approvals: %w", err)

@@ -356,16 +356,41 @@ func backoff(attempt int) time.Duration {
 
 // Sweep delivers every due note once.
 func (o *Outbox) Sweep(ctx context.Context) {
-	keys, err := o.kv.ListKeysFiltered(ctx, "note.>")
-	if err != nil {
-		if !errors.Is(err, jetstream.ErrNoKeysFound) {
-			o.log.WarnContext(ctx, "outbox sweep: list", "err", err)
-		}
-		return
+	ids, err := o.list(ctx)
+	if err != nil && !errors.Is(err, jetstream.ErrNoKeysFound) {
+		o.log.WarnContext(ctx, "outbox sweep: list", "err", err, "listed", len(ids))
 	}
-	for k := range keys.Keys() {
-		if err := o.Deliver(ctx, strings.TrimPrefix(k, "note.")); err != nil {
+	for _, id := range ids {
+		if err := o.Deliver(ctx, id); err != nil {
 			o.log.WarnContext(ctx, "outbox sweep", "err", err)
+		}
+	}
+}
+
+// listTimeout bounds one listing of the outbox on its own: a listing sent to a nats-server
+// that has just died is never answered, and the sweeper's context lasts as long as the worker.
+var listTimeout = 30 * time.Second
+
+// list returns the ids of the notes waiting, and those listed so far with an error when the
+// listing was cut off.
+func (o *Outbox) list(ctx context.Context) ([]string, error) {
+	lctx, cancel := context.WithTimeout(ctx, listTimeout)
+	defer cancel()
+	keys, err := o.kv.ListKeysFiltered(lctx, "note.>")
+	if err != nil {
+		return nil, err
+	}
+	defer func() { _ = keys.Stop() }()
+	var ids []string
+	for {
+		select {
+		case <-lctx.Done():
+			return ids, fmt.Errorf("outbox: list: %w", lctx.Err())
+		case k, ok := <-keys.Keys():
+			if !ok {
+				return ids, nil
+			}
+			ids = append(ids, strings.TrimPrefix(k, "note."))
 		}
 	}
 }

@@ -108,7 +108,13 @@ func (e *slackEnv) deliver(t *testing.T, body []byte, h http.Header) (int, strin
 // events reads every event in the stream, with its message id.
 func (e *slackEnv) events(t *testing.T) map[string]*incident.Event {
 	t.Helper()
-	nc, err := nats.Connect(e.nats.URL())
+	return streamEvents(t, e.nats.URL())
+}
+
+// streamEvents reads every event in the events stream of the NATS server at url, by message id.
+func streamEvents(t *testing.T, url string) map[string]*incident.Event {
+	t.Helper()
+	nc, err := nats.Connect(url)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -419,3 +419,35 @@ func TestGateWithNoHostLeftAsksNothing(t *testing.T) {
 		t.Fatalf("restart ran %d times", n)
 	}
 }
+
+// A handler whose run was taken over while its last step ran (a NATS failover made it look
+// dead) tells nothing: the adopter reports the run. Two final notes would contradict each other.
+func TestRunTakenOverTellsNoResult(t *testing.T) {
+	b := newBed(t)
+	p := b.newP("w1")
+	code, runID := b.park(t, p, "PI10")
+	b.runner.hook = func(ctx context.Context, _, cmd string) (*executor.Result, error) {
+		if cmd == "check-it" { // the restart ran; meanwhile another worker adopted the run
+			e, err := b.runs.Get(ctx, "run."+runID)
+			if err != nil {
+				return nil, err
+			}
+			var rec map[string]any
+			json.Unmarshal(e.Value(), &rec)
+			rec["owner"], rec["write"] = "w2/adopter", "w2/adopter#1"
+			data, _ := json.Marshal(rec)
+			if _, err := b.runs.Update(ctx, "run."+runID, data, e.Revision()); err != nil {
+				return nil, err
+			}
+		}
+		return &executor.Result{Stdout: []byte("ok\n")}, nil
+	}
+	notes := len(b.pd.notes)
+	p.Handle(t.Context(), approve("PI10", code, "ap-10"))
+	p.Outbox.(*outbox.Outbox).Sweep(t.Context()) // what any worker's sweeper would deliver
+	for _, n := range b.pd.notes[notes:] {
+		if strings.Contains(n, "hosts ok") {
+			t.Errorf("the handler that lost its run told a result:\n%s", n)
+		}
+	}
+}

@@ -291,6 +291,13 @@ func (p *Pipeline) link(ctx context.Context, key string) string {
 // breath, then tries to deliver the note at once. A note that cannot be posted now stays in
 // the outbox and is retried by the sweeper; it is never lost and never blocks the queue.
 func (p *Pipeline) annotate(ctx context.Context, run *Run) error {
+	// Still ours? A handler whose run was adopted meanwhile (NATS made it look dead) must not
+	// queue a result: the adopter reports the run, and the queued note would be delivered by
+	// any sweeper even though the ledger write after it fails. The check is a write, so it is
+	// the ledger's compare-and-swap that answers.
+	if err := run.Ledger.Update(ctx, func(*ledger.Record) {}); err != nil {
+		return classify(err)
+	}
 	content := p.renderNote(ctx, run, "")
 	if err := p.Outbox.Enqueue(ctx, run.ID, run.Event.Incident.ID, content); err != nil {
 		return classify(err)

@@ -25,6 +25,7 @@ package outbox
 
 import (
 	"context"
+	"crypto/rand"
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
@@ -109,9 +110,12 @@ type Outbox struct {
 }
 
 type pendingNote struct {
-	Incident    string    `json:"incident"`
-	Content     string    `json:"content"`
-	Created     time.Time `json:"created"` // server time
+	Incident string    `json:"incident"`
+	Content  string    `json:"content"`
+	Created  time.Time `json:"created"` // server time
+	// Nonce is drawn when the note is created and kept while newer content replaces it: it
+	// names this note among the messages of its slot (see noteRef).
+	Nonce       string    `json:"nonce,omitempty"`
 	Attempts    int       `json:"attempts"`
 	NextAttempt time.Time `json:"next_attempt"` // server time: the end of a claim or a back-off
 	LastError   string    `json:"last_error,omitempty"`
@@ -171,7 +175,8 @@ func (o *Outbox) enqueue(ctx context.Context, id string, dest Dest, incidentID, 
 	for range 10 {
 		e, err := o.kv.Get(ctx, noteKey(id))
 		if errors.Is(err, jetstream.ErrKeyNotFound) {
-			data, _ := json.Marshal(pendingNote{Incident: incidentID, Content: content, Created: now, NextAttempt: now, To: dest})
+			data, _ := json.Marshal(pendingNote{Incident: incidentID, Content: content, Created: now, NextAttempt: now, To: dest,
+				Nonce: rand.Text()})
 			if _, err := o.kv.Create(ctx, noteKey(id), data); !errors.Is(err, jetstream.ErrKeyExists) {
 				return err
 			}

@@ -12,9 +12,13 @@ const clockSlack = 5 * time.Minute
 
 // noteRef names one note of slot id in a message's metadata: a slot whose message was posted
 // takes newer content as a new message, which the earlier one must not pass for. The note's
-// creation time tells them apart and stays the same while newer content replaces a note not
-// yet posted.
+// nonce tells them apart (two notes of a slot may be created in the same millisecond) and
+// stays the same while newer content replaces a note not yet posted. Notes queued before
+// nonces existed fall back to their creation time.
 func noteRef(id string, n pendingNote) string {
+	if n.Nonce != "" {
+		return id + "@" + n.Nonce
+	}
 	return id + "@" + strconv.FormatInt(n.Created.UnixMilli(), 10)
 }
 

@@ -20,12 +20,7 @@ import (
 // TestTeamApproversThroughPagerDuty proves a runbook that names approvers by team works with
 // the real client: team membership comes from PagerDuty's user object.
 func TestTeamApproversThroughPagerDuty(t *testing.T) {
-	pd := pdstandin.New(pdstandin.WithToken("tok"))
-	url, err := pd.Start("127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer pd.Close()
+	pd, url := pdstandin.StartTest(t, pdstandin.WithToken("tok"))
 	pd.AddUser("PBOT001", "Alaya", "bot@example.com")
 	pd.AddUser("PMEMBER", "Mia Member", "mia@example.com")
 	pd.AddUser("POTHER1", "Otto Other", "otto@example.com")
@@ -52,12 +47,7 @@ func TestTeamApproversThroughPagerDuty(t *testing.T) {
 // Runbooks name approvers by PagerDuty id; a name is accepted only if it stands for exactly
 // one id, and the worker says so at load with the gate's file and line.
 func TestApproverNamesResolveAtLoad(t *testing.T) {
-	pd := pdstandin.New(pdstandin.WithToken("tok"))
-	url, err := pd.Start("127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer pd.Close()
+	pd, url := pdstandin.StartTest(t, pdstandin.WithToken("tok"))
 	pd.AddUser("PBOT001", "Alaya", "bot@example.com")
 	pd.AddUser("PMEMBER", "Mia Member", "mia@example.com")
 	pd.AddTeam("PTEAM01", "checkout-oncall")
@@ -101,12 +91,7 @@ func TestApproverNamesResolveAtLoad(t *testing.T) {
 // A runbook reload (SIGHUP) whose approvers do not resolve is refused whole; the set in force
 // stays.
 func TestReloadChecksApproverNames(t *testing.T) {
-	pd := pdstandin.New(pdstandin.WithToken("tok"))
-	url, err := pd.Start("127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer pd.Close()
+	pd, url := pdstandin.StartTest(t, pdstandin.WithToken("tok"))
 	pd.AddUser("PBOT001", "Alaya", "bot@example.com")
 	pd.AddTeam("PTEAM02", "sre")
 	pd.AddTeam("PTEAM03", "sre")

@@ -78,12 +78,8 @@ func newHarness(t testing.TB, opts ...harnessOption) *harness {
 	h.bed = sshbed.Start(t)
 	h.s3 = s3server.Start(t)
 	h.nats = natsserver.Start(t, natsserver.WithPort(freePort(t)))
-	h.pd = pdstandin.New(pdstandin.WithToken(pdToken))
-	pdURL, err := h.pd.Start("127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(h.pd.Close)
+	var pdURL string
+	h.pd, pdURL = pdstandin.StartTest(t, pdstandin.WithToken(pdToken))
 	h.pd.AddUser("PBOT001", "Alaya", botEmail)
 	h.pd.AddUser("PONCALL", "Dana Oncall", "dana@example.com")
 
@@ -119,6 +115,7 @@ func newHarness(t testing.TB, opts ...harnessOption) *harness {
 	}
 	h.dir = dir
 	h.page = "http://" + env["ALAYA_RECEIVER_PAGE_LISTEN"]
+	var err error
 	h.cfg, err = config.Load("", func(k string) string { return env[k] })
 	if err != nil {
 		t.Fatal(err)

@@ -45,6 +45,9 @@ type note struct {
 	h      *ledger.Handle // the run's ledger, read once
 	now    time.Time
 	last   *lastTry // set on the event's last delivery
+	// answerTo is where a Slack press is answered: its response URL, set only once the
+	// receiver's signature over it was verified.
+	answerTo string
 }
 
 // onAnnotated runs the approval flow for one note.

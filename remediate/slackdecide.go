@@ -36,6 +36,9 @@ func (p *Pipeline) verifySlack(ctx context.Context, n *note) error {
 	if !approval.VerifyNote(p.Gates.PageKey, n.ev) {
 		return refusal(approval.ErrNotAllowed, "the press does not carry the receiver's signature")
 	}
+	if n.ev.Chat != nil {
+		n.answerTo = n.ev.Chat.ResponseURL
+	}
 	if p.Chat == nil || p.Chat.Users == nil {
 		return refusal(approval.ErrNotAllowed, "this worker cannot look Slack users up")
 	}
@@ -98,13 +101,10 @@ func (p *Pipeline) authorizeSlack(ctx context.Context, n *note) error {
 
 // respondSlack answers a refused press to the presser alone, with the reason and nothing
 // more about the gate. The answer goes through the outbox (once per press). A press without
-// the receiver's signature is only logged: its response URL was chosen by whoever put it on
-// the queue, not by Slack, and Alaya calls no URL it cannot vouch for.
+// the receiver's signature is only logged (verifySlack set no answerTo): its response URL was
+// chosen by whoever put it on the queue, not by Slack, and Alaya calls no URL it cannot vouch for.
 func (p *Pipeline) respondSlack(ctx context.Context, n *note, detail string) error {
-	url := ""
-	if n.ev.Chat != nil && approval.VerifyNote(p.Gates.PageKey, n.ev) {
-		url = n.ev.Chat.ResponseURL
-	}
+	url := n.answerTo
 	p.Logger.InfoContext(ctx, "slack decision refused", "incident", n.ev.Incident.ID, "slack_user", n.ev.Note.Author.ID,
 		"reason", detail, "answered", url != "")
 	if url == "" {

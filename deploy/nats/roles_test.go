@@ -177,8 +177,9 @@ func plainTextRefused(t *testing.T, url string) bool {
 	}
 }
 
-// readyz starts the real receiver with cfg and returns the status of its /readyz.
-func readyz(t *testing.T, cfg *config.Config) int {
+// startReceiver runs the real receiver with cfg until the test's call of stop, and returns
+// the address of its admin listener.
+func startReceiver(t *testing.T, cfg *config.Config) (admin string, stop func()) {
 	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
 	r, err := app.NewReceiver(ctx, cfg, slog.New(slog.DiscardHandler))
@@ -191,8 +192,15 @@ func readyz(t *testing.T, cfg *config.Config) int {
 	r.ServeAdminOn(al)
 	done := make(chan struct{})
 	go func() { r.Run(ctx, rl); close(done) }()
-	defer func() { cancel(); <-done }()
-	resp, err := http.Get("http://" + al.Addr().String() + "/readyz")
+	return al.Addr().String(), func() { cancel(); <-done }
+}
+
+// readyz starts the real receiver with cfg and returns the status of its /readyz.
+func readyz(t *testing.T, cfg *config.Config) int {
+	t.Helper()
+	admin, stop := startReceiver(t, cfg)
+	defer stop()
+	resp, err := http.Get("http://" + admin + "/readyz")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -204,18 +212,8 @@ func readyz(t *testing.T, cfg *config.Config) int {
 // status and body of a GET of url on the page's listener.
 func pageGet(t *testing.T, cfg *config.Config, url string) (int, string) {
 	t.Helper()
-	ctx, cancel := context.WithCancel(context.Background())
-	r, err := app.NewReceiver(ctx, cfg, slog.New(slog.DiscardHandler))
-	if err != nil {
-		cancel()
-		t.Fatal(err)
-	}
-	rl, _ := net.Listen("tcp", "127.0.0.1:0")
-	al, _ := net.Listen("tcp", "127.0.0.1:0")
-	r.ServeAdminOn(al)
-	done := make(chan struct{})
-	go func() { r.Run(ctx, rl); close(done) }()
-	defer func() { cancel(); <-done }()
+	_, stop := startReceiver(t, cfg)
+	defer stop()
 	for deadline := time.Now().Add(10 * time.Second); ; time.Sleep(20 * time.Millisecond) {
 		resp, err := http.Get(url) // Run opens the page's listener itself: poll until it has
 		if err == nil {

@@ -18,6 +18,7 @@ import (
 	"net"
 	"net/http"
 	"sync"
+	"testing"
 	"time"
 
 	"github.com/alaya-sre/alaya/incident"
@@ -162,6 +163,19 @@ func (s *Server) Start(addr string) (string, error) {
 	// Serve's error after Close is http.ErrServerClosed; there is nothing else to report.
 	s.wg.Go(func() { _ = srv.Serve(ln) })
 	return "http://" + ln.Addr().String(), nil
+}
+
+// StartTest starts a stand-in for a test on a free loopback port, closed when the test ends,
+// and returns it with its base URL.
+func StartTest(tb testing.TB, opts ...Option) (*Server, string) {
+	tb.Helper()
+	s := New(opts...)
+	url, err := s.Start("127.0.0.1:0")
+	if err != nil {
+		tb.Fatal(err)
+	}
+	tb.Cleanup(s.Close)
+	return s, url
 }
 
 // Close stops the server started by Start and the webhook deliveries still pending.

@@ -12,7 +12,7 @@ import (
 // server's clock; a run its handler let go is taken over at once.
 func TestDeadOrReleasedOwnerIsTakenOver(t *testing.T) {
 	kv := bucket(t)
-	l := ledger.New(kv, "w", 300*time.Millisecond)
+	l := ledger.New(kv, "w", time.Second) // long enough that Begin to Takeover never spans it
 	h, _, err := l.Begin(t.Context(), ledger.Record{ID: "dead"})
 	if err != nil {
 		t.Fatal(err)

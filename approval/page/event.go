@@ -3,6 +3,7 @@ package page
 import (
 	"crypto/sha256"
 	"encoding/hex"
+	"strconv"
 	"strings"
 	"time"
 
@@ -18,9 +19,11 @@ const Source = incident.SourceApprovalPage
 // Its id is one decision: this person's verb on the form they were shown. A double click or a
 // retried POST of the same form is one message in the stream (JetStream's duplicate window);
 // another person's decision, or the same person's from a newly loaded page, is a message of
-// its own and is never swallowed as a duplicate.
+// its own and is never swallowed as a duplicate. So is a press on the same form after the gate
+// was given back (approval.Store.Reopen): the first press's note is spent, the second is a new
+// decision, not something to reload the page for.
 func decisionEvent(key []byte, req *approval.Request, author incident.Ref, verb, reason, form string, now time.Time) *incident.Event {
-	id := EventID(req.Incident, req.Code, verb, author.ID, form)
+	id := EventID(req.Incident, req.Code, verb, author.ID, form, req.Reopens)
 	content := strings.TrimSpace(approval.CommandPrefix + " " + verb + " " + req.Code + " " + reason)
 	ev := &incident.Event{
 		ID:         id,
@@ -35,9 +38,9 @@ func decisionEvent(key []byte, req *approval.Request, author incident.Ref, verb,
 	return ev
 }
 
-// EventID is the id of one decision on the page: a gate, a verb, who decided and the form
-// token they decided on.
-func EventID(incident, code, verb, author, form string) string {
-	sum := sha256.Sum256([]byte(strings.Join([]string{incident, code, verb, author, form}, "\x00")))
+// EventID is the id of one decision on the page: a gate, a verb, who decided, the form token
+// they decided on, and how many times the gate had been reopened.
+func EventID(incident, code, verb, author, form string, reopens int) string {
+	sum := sha256.Sum256([]byte(strings.Join([]string{incident, code, verb, author, form, strconv.Itoa(reopens)}, "\x00")))
 	return Source + "-" + hex.EncodeToString(sum[:16])
 }

@@ -151,7 +151,7 @@ func TestSubmitPublishesTheNote(t *testing.T) {
 	}
 	ev := evs[0]
 	if ev.Type != incident.TypeAnnotated || ev.Source != page.Source || ev.Incident.ID != "Q1PAGE" ||
-		ev.Agent.ID != "PONCALL" || ev.Note == nil || ev.Note.Author.ID != "PONCALL" || ev.ID != page.EventID("Q1PAGE", f.req.Code, "approve", "PONCALL", form.Get("csrf")) ||
+		ev.Agent.ID != "PONCALL" || ev.Note == nil || ev.Note.Author.ID != "PONCALL" || ev.ID != page.EventID("Q1PAGE", f.req.Code, "approve", "PONCALL", form.Get("csrf"), 0) ||
 		!approval.VerifyNote(testKey, ev) {
 		t.Fatalf("event = %+v", ev)
 	}
@@ -178,6 +178,41 @@ func TestEveryDecisionHasItsOwnEventID(t *testing.T) {
 	evs := f.pub.Events()
 	if len(evs) != 2 || evs[0].ID == evs[1].ID || evs[1].Note.Author.ID != "PNEXT" {
 		t.Fatalf("published %d events, want 2 with their own ids", len(evs))
+	}
+}
+
+// A press on a page loaded before the gate was given back (a cooldown refused the approved
+// change) is a new decision: the first press's note is spent, the second approves.
+func TestPressAfterReopenIsANewDecision(t *testing.T) {
+	f := newFixture(t, time.Now)
+	form := decisionForm(t, f, "oncall@example.com", approval.VerbApprove)
+	target := "/approvals/" + f.req.Incident + "/" + f.req.Code
+	press := func() *incident.Event {
+		t.Helper()
+		if w := post(f.h, target, trustedAddr, "oncall@example.com", form); w.Code != http.StatusSeeOther {
+			t.Fatalf("POST = %d\n%s", w.Code, w.Body.String())
+		}
+		evs := f.pub.Events()
+		return evs[len(evs)-1]
+	}
+	ctx := t.Context()
+	decide := func(ev *incident.Event) error {
+		_, err := f.store.Decide(ctx, f.req.Incident, f.req.Code, approval.Decision{State: approval.StateApproved,
+			By: "PONCALL", PlanHash: f.req.PlanHash, Note: ev.Note.ID})
+		return err
+	}
+	if err := decide(press()); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := f.store.Reopen(ctx, f.req.Incident, f.req.Code, approval.Reopening{Reason: "cooldown", Window: time.Hour}); err != nil {
+		t.Fatal(err)
+	}
+	again := press()
+	if n := len(f.pub.Events()); n != 2 {
+		t.Fatalf("%d events after the second press, want 2", n)
+	}
+	if err := decide(again); err != nil {
+		t.Fatalf("the press after the reopen does not approve: %v", err)
 	}
 }
 

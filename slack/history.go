@@ -15,10 +15,14 @@ import (
 // NoteEventType is the event_type of the metadata of Alaya's messages.
 const NoteEventType = "alaya_note"
 
-// findLimit bounds a read-back: the messages since the note was first tried, newest first
-// for a channel. A channel busier than that in the window may hide the message, which is
-// then posted again (a duplicate, never a loss).
-const findLimit = 200
+// A read-back reads the messages since the note was first tried (newest first for a channel,
+// oldest first for a thread), findLimit a page, at most findPages pages. A channel busier than
+// that in the window may hide the message, which is then posted again (a duplicate, never a
+// loss).
+const (
+	findLimit = 200
+	findPages = 5
+)
 
 type noteMetadata struct {
 	EventType    string      `json:"event_type"`
@@ -52,19 +56,28 @@ func (c *Client) FindNote(ctx context.Context, channel, threadTS string, oldest 
 		method = "conversations.replies"
 		q.Set("ts", threadTS)
 	}
-	var ans struct {
-		Messages []struct {
-			TS       string       `json:"ts"`
-			Metadata noteMetadata `json:"metadata"`
-		} `json:"messages"`
-	}
-	if err := c.get(ctx, method, q, &ans); err != nil {
-		return "", false, err
-	}
-	for _, m := range ans.Messages {
-		if m.Metadata.EventType == NoteEventType && m.Metadata.EventPayload.Note == note {
-			return m.TS, true, nil
+	for range findPages {
+		var ans struct {
+			Messages []struct {
+				TS       string       `json:"ts"`
+				Metadata noteMetadata `json:"metadata"`
+			} `json:"messages"`
+			ResponseMetadata struct {
+				NextCursor string `json:"next_cursor"`
+			} `json:"response_metadata"`
 		}
+		if err := c.get(ctx, method, q, &ans); err != nil {
+			return "", false, err
+		}
+		for _, m := range ans.Messages {
+			if m.Metadata.EventType == NoteEventType && m.Metadata.EventPayload.Note == note {
+				return m.TS, true, nil
+			}
+		}
+		if ans.ResponseMetadata.NextCursor == "" {
+			break
+		}
+		q.Set("cursor", ans.ResponseMetadata.NextCursor)
 	}
 	return "", false, nil
 }

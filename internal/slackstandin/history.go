@@ -1,18 +1,21 @@
 package slackstandin
 
 import (
+	"encoding/base64"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"net/http"
 	"strconv"
+	"strings"
 )
 
 // Reading a channel back: conversations.history lists its top-level messages newest first,
 // conversations.replies a thread (its parent first, then the replies in order). Both take
 // oldest (a ts; messages up to it are left out, it too unless inclusive) and limit, and include each message's
-// metadata only with include_all_metadata, as Slack does. There is no paging: has_more says
-// whether limit cut the list.
+// metadata only with include_all_metadata, as Slack does. A list cut by limit says so in
+// has_more and in response_metadata.next_cursor, which a caller passes back as cursor for the
+// next page.
 
 // defaultLimit is Slack's default page size for both methods.
 const defaultLimit = 100
@@ -62,13 +65,41 @@ func (s *Server) readBack(w http.ResponseWriter, c call, keep func(*Message) boo
 			msgs[i], msgs[j] = msgs[j], msgs[i]
 		}
 	}
+	from, ok := parseCursor(str(c.params, "cursor"))
+	if !ok {
+		s.fail(w, c.method, http.StatusOK, "invalid_cursor")
+		return
+	}
+	msgs = msgs[min(from, len(msgs)):]
 	more := len(msgs) > limit
 	msgs = msgs[:min(len(msgs), limit)]
 	body := map[string]any{"ok": true, "messages": msgs, "has_more": more}
+	if more {
+		body["response_metadata"] = map[string]any{"next_cursor": makeCursor(from + limit)}
+	}
 	if c.method == "conversations.history" {
 		body["pin_count"], body["channel_actions_ts"], body["channel_actions_count"] = 0, nil, 0
 	}
 	s.answer(w, c.method, http.StatusOK, body)
+}
+
+// A cursor is opaque to callers, as Slack's are; here it is the offset of the next page.
+func makeCursor(offset int) string {
+	return base64.StdEncoding.EncodeToString([]byte("next:" + strconv.Itoa(offset)))
+}
+
+// parseCursor is the offset a cursor names, 0 for none; false for one this server never gave.
+func parseCursor(cursor string) (int, bool) {
+	if cursor == "" {
+		return 0, true
+	}
+	raw, err := base64.StdEncoding.DecodeString(cursor)
+	if err != nil {
+		return 0, false
+	}
+	rest, ok := strings.CutPrefix(string(raw), "next:")
+	n, err := strconv.Atoi(rest)
+	return n, ok && err == nil && n >= 0
 }
 
 // metadataOf reads chat.postMessage's metadata, an object or its JSON text, and checks the

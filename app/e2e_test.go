@@ -1,7 +1,6 @@
 package app_test
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"io"
@@ -135,16 +134,7 @@ func TestEndToEnd(t *testing.T) {
 			"groupLabels":{"alertname":"HighLoad"},"commonLabels":{"alertname":"HighLoad","host":"target-1"},
 			"commonAnnotations":{"summary":"load5 above 8 on target-1"},"externalURL":"http://am.example",
 			"version":"4","groupKey":"{}:{alertname=\"HighLoad\"}","truncatedAlerts":0}`)
-		post := func(token string) int {
-			req, _ := http.NewRequest(http.MethodPost, h.receiver+"/v1/webhooks/alertmanager", bytes.NewReader(body))
-			req.Header.Set("Authorization", "Bearer "+token)
-			resp, err := http.DefaultClient.Do(req)
-			if err != nil {
-				t.Fatal(err)
-			}
-			resp.Body.Close()
-			return resp.StatusCode
-		}
+		post := func(token string) int { return postAlertmanager(t, h.receiver, token, body) }
 		if code := post("wrong"); code != http.StatusUnauthorized {
 			t.Fatalf("wrong bearer token answered %d, want 401", code)
 		}

@@ -313,3 +313,17 @@ func restartDir(t *testing.T) string {
 	}
 	return dir
 }
+
+// postAlertmanager posts body to the receiver's Alertmanager webhook with token as the bearer
+// token and returns the status.
+func postAlertmanager(t testing.TB, receiver, token string, body []byte) int {
+	t.Helper()
+	req, _ := http.NewRequest(http.MethodPost, receiver+"/v1/webhooks/alertmanager", bytes.NewReader(body))
+	req.Header.Set("Authorization", "Bearer "+token)
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	return resp.StatusCode
+}

@@ -1,7 +1,6 @@
 package app_test
 
 import (
-	"bytes"
 	"context"
 	"net/http"
 	"path/filepath"
@@ -72,15 +71,8 @@ func TestInputsCannotBendARun(t *testing.T) {
 			"annotations":{"summary":"load on target-1"},"startsAt":"2026-11-21T03:00:00Z","fingerprint":"ee55ff66aa77bb88"}],
 			"commonLabels":{"alertname":"ReplayLoad","host":"target-1"},"externalURL":"http://am.example"}`)
 		ok := h.metric(`alaya_runs_total{outcome="ok",runbook="diag"}`)
-		req, _ := http.NewRequest(http.MethodPost, h.receiver+"/v1/webhooks/alertmanager", bytes.NewReader(body))
-		req.Header.Set("Authorization", "Bearer "+amToken)
-		resp, err := http.DefaultClient.Do(req)
-		if err != nil {
-			t.Fatal(err)
-		}
-		resp.Body.Close()
-		if resp.StatusCode != http.StatusAccepted {
-			t.Fatalf("alertmanager webhook answered %d", resp.StatusCode)
+		if code := postAlertmanager(t, h.receiver, amToken, body); code != http.StatusAccepted {
+			t.Fatalf("alertmanager webhook answered %d", code)
 		}
 		eventually(t, 30*time.Second, func() bool { return h.metric(`alaya_runs_total{outcome="ok",runbook="diag"}`) > ok },
 			"the Alertmanager run")

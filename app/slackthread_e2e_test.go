@@ -387,15 +387,8 @@ func (tb *threadBed) alertmanager(t *testing.T, c string) {
 		"commonAnnotations":{"summary":"load5 above 8 on target-1"},"externalURL":"http://am.example",
 		"version":"4","groupKey":"{}:{alertname=\"HighLoad\",case=\"CASE\"}","truncatedAlerts":0}`)
 	body = bytes.ReplaceAll(body, []byte("CASE"), []byte(c))
-	req, _ := http.NewRequest(http.MethodPost, tb.receiver+"/v1/webhooks/alertmanager", bytes.NewReader(body))
-	req.Header.Set("Authorization", "Bearer "+amToken)
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		t.Fatal(err)
-	}
-	resp.Body.Close()
-	if resp.StatusCode != http.StatusAccepted {
-		t.Fatalf("alertmanager webhook answered %d", resp.StatusCode)
+	if code := postAlertmanager(t, tb.receiver, amToken, body); code != http.StatusAccepted {
+		t.Fatalf("alertmanager webhook answered %d", code)
 	}
 }
 

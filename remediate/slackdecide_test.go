@@ -138,52 +138,39 @@ func TestSlackPressRefusedEphemerally(t *testing.T) {
 	}
 }
 
-const slackApproversRunbook = `name: gated
-owner: sre
-match: any(alerts, .details.host != "")
-targets:
-  expr: hosts_from_alerts(alerts, "host")
-slack:
-  approvers: {users: [U0EVE0001]}
-steps:
-  - name: look
-    run: uptime
-  - name: approve
-    gate: {}
-  - name: restart
-    restart: {service: demo, command: restart-it, verify_command: check-it}
-`
+// withSlackApprovers is gatedRunbook naming its Slack approvers (a YAML flow mapping).
+func withSlackApprovers(approvers string) string {
+	return strings.Replace(gatedRunbook, "steps:\n", "slack:\n  approvers: "+approvers+"\nsteps:\n", 1)
+}
 
 // An incident PagerDuty does not have is decided from Slack only by the runbook's named Slack
 // users; a runbook that names none cannot be decided from Slack (fail closed).
 func TestSlackPressOnIncidentNotInPagerDuty(t *testing.T) {
-	t.Run("named user approves", func(t *testing.T) {
-		b := slackBed(t, slackApproversRunbook, false)
-		p := b.newP("w1")
-		code, runID := b.park(t, p, "am-1")
-		handle(t, p, press("am-1", "U0DANA001", "approve", code, "slack-a", linkKey))
-		if rec := b.record(t, runID); rec.State != ledger.StateParked {
-			t.Fatalf("an unnamed user decided: %s", rec.State)
-		}
-		handle(t, p, press("am-1", "U0EVE0001", "approve", code, "slack-b", linkKey))
-		if rec := b.record(t, runID); rec.State != ledger.StateDone || b.runner.count("restart-it") != 1 {
-			t.Fatalf("the named user's press: state %s", rec.State)
-		}
-	})
-	t.Run("member of a named group approves", func(t *testing.T) {
-		b := slackBed(t, strings.Replace(slackApproversRunbook, "{users: [U0EVE0001]}", "{groups: [S0OPS0001]}", 1), false)
-		b.chat.Members = groupsOf{"S0OPS0001": {"U0DANA001"}}
-		p := b.newP("w1")
-		code, runID := b.park(t, p, "am-3")
-		handle(t, p, press("am-3", "U0EVE0001", "approve", code, "slack-d", linkKey))
-		if rec := b.record(t, runID); rec.State != ledger.StateParked {
-			t.Fatalf("a non-member decided: %s", rec.State)
-		}
-		handle(t, p, press("am-3", "U0DANA001", "approve", code, "slack-e", linkKey))
-		if rec := b.record(t, runID); rec.State != ledger.StateDone {
-			t.Fatalf("the member's press: state %s", rec.State)
-		}
-	})
+	for _, tc := range []struct {
+		name, approvers, incident string
+		members                   groupsOf
+		outsider, approver        string
+	}{
+		{"named user approves", "{users: [U0EVE0001]}", "am-1", nil, "U0DANA001", "U0EVE0001"},
+		{"member of a named group approves", "{groups: [S0OPS0001]}", "am-3", groupsOf{"S0OPS0001": {"U0DANA001"}}, "U0EVE0001", "U0DANA001"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			b := slackBed(t, withSlackApprovers(tc.approvers), false)
+			if tc.members != nil {
+				b.chat.Members = tc.members
+			}
+			p := b.newP("w1")
+			code, runID := b.park(t, p, tc.incident)
+			handle(t, p, press(tc.incident, tc.outsider, "approve", code, tc.incident+"-outsider", linkKey))
+			if rec := b.record(t, runID); rec.State != ledger.StateParked {
+				t.Fatalf("%s, not named, decided: %s", tc.outsider, rec.State)
+			}
+			handle(t, p, press(tc.incident, tc.approver, "approve", code, tc.incident+"-approver", linkKey))
+			if rec := b.record(t, runID); rec.State != ledger.StateDone || b.runner.count("restart-it") != 1 {
+				t.Fatalf("%s's press: state %s, restart ran %d times", tc.approver, rec.State, b.runner.count("restart-it"))
+			}
+		})
+	}
 	t.Run("none named", func(t *testing.T) {
 		b := slackBed(t, gatedRunbook, false)
 		p := b.newP("w1")
